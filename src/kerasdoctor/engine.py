@@ -1,0 +1,139 @@
+"""Rule discovery, gating, crash isolation, and the `diagnose()` front end."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import pkgutil
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from kerasdoctor import rules as _rules_package
+from kerasdoctor.context import Context
+from kerasdoctor.report import Finding, Report
+from kerasdoctor.rule import Category, Rule
+
+
+@functools.cache
+def all_rules() -> tuple[Rule, ...]:
+    """Every rule in `kerasdoctor/rules/`, sorted by code. Importing them needs no backend."""
+    found: list[Rule] = []
+    for info in pkgutil.iter_modules(_rules_package.__path__):
+        if info.name.startswith("kd"):
+            module = importlib.import_module(f"{_rules_package.__name__}.{info.name}")
+            found += [value for value in vars(module).values() if isinstance(value, Rule)]
+    return tuple(sorted(found, key=lambda r: r.code))
+
+
+def get_rule(code_or_name: str) -> Rule | None:
+    """The rule with this code (`KD201`) or name (`softmax-over-one-unit`)."""
+    key = code_or_name.strip()
+    return next(
+        (r for r in all_rules() if r.code.lower() == key.lower() or r.name == key.lower()),
+        None,
+    )
+
+
+# A rule runs only when the context holds what its category inspects.
+_APPLIES: dict[Category, Callable[[Context], bool]] = {
+    Category.MODEL: lambda ctx: ctx.model is not None,
+    Category.COMPILE: lambda ctx: ctx.model is not None and ctx.model.compiled,
+    Category.DATA: lambda ctx: ctx.data is not None,
+    Category.TRAINING: lambda ctx: ctx.trace is not None,
+    Category.EXCEPTION: lambda ctx: ctx.error is not None,
+}
+
+
+def _matches(code: str, prefixes: Iterable[str]) -> bool:
+    return any(code.upper().startswith(p.strip().upper()) for p in prefixes)
+
+
+def selected(select: Iterable[str] = ("KD",), ignore: Iterable[str] = ()) -> list[Rule]:
+    """The rules that `select` picks and `ignore` does not, by code prefix."""
+    select, ignore = list(select or ("KD",)), list(ignore or ())
+    return [r for r in all_rules() if _matches(r.code, select) and not _matches(r.code, ignore)]
+
+
+def run(
+    ctx: Context,
+    *,
+    select: Iterable[str] = ("KD",),
+    ignore: Iterable[str] = (),
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Report:
+    """Run every selected rule that applies to `ctx` and collect what they find.
+
+    Args:
+        ctx: The facts to check.
+        select: Code prefixes of the rules to run (`["KD2"]`: the compile rules).
+        ignore: Code prefixes of rules not to run (`["KD305"]`).
+        params: Threshold overrides per rule code, e.g. `{"KD207": {"max_ratio": 20}}`.
+
+    Returns:
+        A `Report`. A check that raises becomes a `KD000` finding, never an exception.
+    """
+    params = params or {}
+    site = ctx.site
+    findings: list[Finding] = []
+    for rule in selected(select, ignore):
+        if not _APPLIES[rule.category](ctx):
+            continue
+        try:
+            for issue in rule(ctx, **params.get(rule.code, {})):
+                findings.append(
+                    Finding.of(rule, issue, site and site.file, site and site.line)
+                )
+        except Exception as error:  # a broken check must never break the user's run
+            findings.append(Finding.crashed(rule, error))
+    return Report(tuple(findings))
+
+
+def diagnose(
+    model: Any,
+    x: Any = None,
+    y: Any = None,
+    *,
+    select: Iterable[str] = ("KD",),
+    ignore: Iterable[str] = (),
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    **fit_kwargs: Any,
+) -> Report:
+    """Diagnose a model, its compile configuration and (optionally) its training data.
+
+    Nothing is trained, built or changed: the model is only read.
+
+    Args:
+        model: A `keras.Model`, compiled or not.
+        x: The inputs you would pass to `fit()` (optional).
+        y: The targets you would pass to `fit()` (optional).
+        select: Code prefixes of the rules to run.
+        ignore: Code prefixes of the rules to skip.
+        params: Threshold overrides per rule code.
+        **fit_kwargs: Other `fit()` arguments: `validation_data`, `validation_split`,
+            `class_weight`, `batch_size`.
+
+    Returns:
+        A `Report` of every problem found.
+
+    Example:
+
+    ```python
+    report = kerasdoctor.diagnose(model, x_train, y_train)
+    print(report)
+    ```
+    """
+    ctx = Context.of(model, x, y, **fit_kwargs)
+    return run(ctx, select=select, ignore=ignore, params=params)
+
+
+def example_context(example: Callable[[], Context]) -> Context:
+    """Run a rule's `bad()` or `good()`; an example that raises becomes `Context(error=...)`."""
+    try:
+        return example()
+    except Exception as error:
+        return Context.of(error=error)
+
+
+def example_report(rule: Rule, which: str = "bad") -> Report:
+    """What the rule alone reports on its own `bad()` (or `good()`) example."""
+    return run(example_context(getattr(rule, which)), select=[rule.code])
