@@ -51,8 +51,8 @@ def _finding(finding: Finding) -> Text:
     line("fix", finding.fix, "kd.fix")
     if str(finding.location):
         line("at", str(finding.location), "kd.where")
-    if finding.url:
-        line("docs", finding.url, "dim")
+    if finding.docs:
+        line("docs", finding.docs, "dim")
     return text
 
 

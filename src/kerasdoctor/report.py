@@ -43,7 +43,7 @@ class Finding:
     fix: str
     location: Location
     evidence: Mapping[str, Any]
-    url: str
+    docs: str
 
     @classmethod
     def of(cls, rule: Rule, issue: Issue, file: str | None = None, line: int | None = None):
@@ -60,7 +60,7 @@ class Finding:
             fix=issue.fix or rule.fix,
             location=Location(file, line, issue.layer),
             evidence=dict(issue.evidence),
-            url=rule.url,
+            docs=rule.docs,
         )
 
     @classmethod
@@ -79,7 +79,7 @@ class Finding:
             fix="Please report this at the kerasdoctor issue tracker, with the message above.",
             location=Location(),
             evidence={"rule": rule.code},
-            url="",
+            docs="",
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from kerasdoctor.context import Context
 
-DOCS_URL = "https://kerasdoctor.readthedocs.io/en/latest/rules/{code}/"
+DOCS = "kerasdoctor rule {code}"  # the command that shows the rule's page
 
 
 class Severity(enum.StrEnum):
@@ -96,8 +96,9 @@ class Rule:
         }
 
     @property
-    def url(self) -> str:
-        return DOCS_URL.format(code=self.code)
+    def docs(self) -> str:
+        """How to read the rule's page."""
+        return DOCS.format(code=self.code)
 
     @property
     def module(self):

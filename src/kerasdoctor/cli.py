@@ -1,0 +1,204 @@
+"""The `kerasdoctor` command line.
+
+Exit codes: 0 clean, 1 error findings (or findings at `--fail-on`), 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kerasdoctor import docs, engine, render
+from kerasdoctor.report import Report
+
+
+class InputError(Exception):
+    """A problem with what the user gave us: reported in one line, exit code 2."""
+
+
+def _codes(values: list[str] | None) -> list[str]:
+    return [code.strip() for value in values or [] for code in value.split(",") if code.strip()]
+
+
+def _quiet_backend() -> None:
+    """Keep TensorFlow's start-up chatter off the user's terminal."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _emit(report: Report, fmt: str) -> None:
+    if fmt == "json":
+        print(report.to_json())
+    else:
+        render.print_report(report)
+
+
+def _exit_code(report: Report, fail_on: str = "error") -> int:
+    return 1 if report.at_least(fail_on) else 0
+
+
+# --------------------------------------------------------------------------------------------
+# rules, rule
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    rules = engine.selected(_codes(args.select) or ("KD",), _codes(args.ignore))
+    if args.format == "json":
+        import json
+
+        rows = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "severity": str(r.severity),
+                "category": str(r.category),
+                "summary": r.summary,
+            }
+            for r in rules
+        ]
+        print(json.dumps(rows, indent=2))
+        return 0
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("Code", "Name", "Severity", "Summary"):
+        table.add_column(column)
+    for r in rules:
+        table.add_row(r.code, r.name, f"[kd.{r.severity}]{r.severity}[/]", r.summary)
+    render.console().print(table)
+    return 0
+
+
+def cmd_rule(args: argparse.Namespace) -> int:
+    rule = engine.get_rule(args.code)
+    if rule is None:
+        raise InputError(f"no rule {args.code!r}; `kerasdoctor rules` lists them all")
+    page = docs.rule_markdown(rule)
+    if args.format == "markdown" or not sys.stdout.isatty():
+        print(page)
+    else:
+        from rich.markdown import Markdown
+
+        render.console().print(Markdown(page))
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# check
+# --------------------------------------------------------------------------------------------
+
+
+def _load_model(path: Path) -> Any:
+    if not path.exists():
+        raise InputError(f"no such model file: {path}")
+    if path.is_dir():
+        raise InputError(f"{path} is a directory; give a .keras or .h5 model file")
+    _quiet_backend()
+    import keras
+
+    try:
+        with warnings.catch_warnings():  # Keras's notes on optimizer variables are not ours to show
+            warnings.simplefilter("ignore")
+            return keras.saving.load_model(path, safe_mode=True)
+    except Exception as error:
+        reason = " ".join(str(error).split()) or type(error).__name__
+        if "safe_mode" in reason or "unsafe" in reason.lower():
+            raise InputError(
+                f"refusing to load {path}: it contains code (a Lambda or custom object) and "
+                "kerasdoctor keeps Keras safe_mode on. Keras says: " + reason[:300]
+            ) from None
+        raise InputError(f"cannot load model {path}: {reason[:300]}") from None
+
+
+def _load_data(path: Path) -> dict[str, Any]:
+    import numpy as np
+
+    if not path.exists():
+        raise InputError(f"no such data file: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except Exception as error:
+        raise InputError(f"cannot read {path} as a .npz archive: {error}") from None
+    if "x" not in arrays:
+        raise InputError(
+            f"{path} has no array named 'x' (it has: {', '.join(sorted(arrays)) or 'nothing'}); "
+            "save it with np.savez(path, x=x, y=y, x_val=x_val, y_val=y_val)"
+        )
+    return arrays
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    data = _load_data(Path(args.data)) if args.data else {}
+    model = _load_model(Path(args.model))
+    fit_kwargs: dict[str, Any] = {}
+    if "x_val" in data:
+        fit_kwargs["validation_data"] = (data["x_val"], data.get("y_val"))
+    if args.validation_split:
+        fit_kwargs["validation_split"] = args.validation_split
+    report = engine.diagnose(
+        model,
+        data.get("x"),
+        data.get("y"),
+        select=_codes(args.select) or ("KD",),
+        ignore=_codes(args.ignore),
+        **fit_kwargs,
+    )
+    _emit(report, args.format)
+    return _exit_code(report)
+
+
+# --------------------------------------------------------------------------------------------
+# main
+# --------------------------------------------------------------------------------------------
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kerasdoctor",
+        description="Find what is wrong with a Keras model and its training run.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def selection(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--select", action="append", metavar="CODES", help="rule code prefixes")
+        p.add_argument("--ignore", action="append", metavar="CODES", help="rule code prefixes")
+
+    p = sub.add_parser("rules", help="list the rule catalogue")
+    selection(p)
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_rules)
+
+    p = sub.add_parser("rule", help="show one rule's page")
+    p.add_argument("code", help="a rule code (KD201) or name")
+    p.add_argument("--format", choices=["text", "markdown"], default="text")
+    p.set_defaults(func=cmd_rule)
+
+    p = sub.add_parser("check", help="diagnose a saved model (and its data)")
+    p.add_argument("model", help="a .keras (or .h5) model file")
+    p.add_argument("--data", help=".npz with arrays x, y and optionally x_val, y_val")
+    p.add_argument("--validation-split", type=float, default=0.0, metavar="F")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    selection(p)
+    p.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except InputError as error:
+        print(f"kerasdoctor: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
