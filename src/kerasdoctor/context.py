@@ -63,7 +63,12 @@ class Context:
         """
         from kerasdoctor import facts
 
-        data = facts.data_facts(x, y, **fit_kwargs) if x is not None or y is not None else None
+        data = None
+        if x is not None or y is not None:
+            input_names, output_keys = facts.io_names(model) if model is not None else (None, None)
+            data = facts.data_facts(
+                x, y, input_names=input_names, output_keys=output_keys, **fit_kwargs
+            )
         input_shape = data.x.shape if data is not None and data.x is not None else None
         return cls(
             model=None if model is None else facts.model_facts(model, input_shape),

@@ -326,6 +326,19 @@ def _model_kind(model: Any) -> str:
     return "functional" if isinstance(model, Functional) else "subclassed"
 
 
+def io_names(model: Any) -> tuple[list[str] | None, list[str] | None]:
+    """The model's input names and output keys, to name the parts of multi-part data."""
+    kind = _model_kind(model)
+    if kind != "functional":
+        return None, None
+    inputs = model._inputs_struct
+    input_names = [str(k) for k in inputs] if isinstance(inputs, Mapping) else [
+        t.name for t in model.inputs
+    ]
+    layers = [layer for layer in model.layers if _kind(layer) != "input"]
+    return input_names, [key for key, _ in _output_layers(model, kind, layers)]
+
+
 def model_facts(model: Any, input_shape: Shape | None = None) -> ModelFacts:
     """The facts of a live `keras.Model`, without building or changing it.
 
@@ -651,31 +664,480 @@ def error_facts(error: BaseException) -> ErrorFacts:
 # Data facts
 # --------------------------------------------------------------------------------------------
 
+#: How much of a dataset the data checks read, at most.
+SAMPLE_ROWS = 2048
+SAMPLE_BYTES = 32 * 2**20
+#: Labels this small are read whole, so label counts are exact.
+FULL_LABEL_BYTES = 64 * 2**20
+MAX_BATCHES = 16
+MAX_DISTINCT = 1000
+MAX_FEATURES = 4096
+
 
 @dataclasses.dataclass(frozen=True)
 class ArrayFacts:
-    """A bounded sample of one array-like and its summary."""
+    """A bounded sample of one array (x, y, or one input or output of several) and its summary.
 
-    shape: Shape | None
-    dtype: str | None
+    `n` is the number of samples in the whole array when known; `rows` how many were read
+    (`complete` when all of them). Statistics are over the finite values read. `classes`
+    maps class id to count for integer or one-hot labels. Per-feature statistics are given
+    for 2-D (tabular) arrays only.
+    """
+
+    shape: Shape
+    dtype: str
+    n: int | None
+    rows: int
+    complete: bool
+    numeric: bool = True
+    min: float | None = None
+    max: float | None = None
+    mean: float | None = None
+    std: float | None = None
+    nan: int = 0
+    inf: int = 0
+    first_bad: int | None = None
+    integral: bool = False
+    values: Mapping[float, int] | None = None
+    one_hot: bool = False
+    classes: Mapping[int, int] | None = None
+    feature_std: tuple[float, ...] | None = None
+    feature_absmax: tuple[float, ...] | None = None
+    feature_names: tuple[str, ...] | None = None
+    indices: tuple[int, ...] | None = dataclasses.field(default=None, repr=False)
+
+    @property
+    def rank(self) -> int:
+        return len(self.shape)
+
+    @property
+    def n_classes_seen(self) -> int | None:
+        return None if self.classes is None else len(self.classes)
 
 
 @dataclasses.dataclass(frozen=True)
 class DataFacts:
-    """What was passed to `fit()`: x, y and the validation set, summarised."""
+    """What was passed to `fit()`, summarised from bounded samples.
 
+    `x` and `y` are the first (or only) input and target; `xs` and `ys` hold all of them,
+    keyed by input name / output key (or position) for multi-input and multi-output data.
+    With `validation_split`, `train_y` and `val_y` describe the two parts of `y` exactly as
+    Keras splits them (the last fraction, before shuffling). `skipped` says what could not
+    be read, and why.
+    """
+
+    source: str
     x: ArrayFacts | None = None
     y: ArrayFacts | None = None
+    xs: Mapping[str, ArrayFacts] = dataclasses.field(default_factory=dict)
+    ys: Mapping[str, ArrayFacts] = dataclasses.field(default_factory=dict)
+    val_x: ArrayFacts | None = None
+    val_y: ArrayFacts | None = None
+    validation_split: float = 0.0
+    train_y: ArrayFacts | None = None
+    val_duplicates: int | None = None
+    val_rows_checked: int = 0
+    class_weight: Mapping[int, float] | None = None
+    batch_size: int | None = None
+    epochs: int | None = None
+    callbacks: tuple[str, ...] = ()
+    skipped: tuple[str, ...] = ()
 
 
-def _array_facts(value: Any) -> ArrayFacts | None:
+def _source(value: Any) -> str:
+    """What kind of container `value` is: numpy, memmap, list, pandas, dict, tf.data, ..."""
+    import types
+
+    import numpy as np
+
+    mro = [f"{c.__module__}.{c.__name__}" for c in type(value).__mro__]
+    if isinstance(value, np.memmap):
+        return "memmap"
+    if isinstance(value, np.ndarray):
+        return "numpy"
+    if any(m.startswith("pandas.") for m in mro):
+        return "pandas"
+    if isinstance(value, Mapping):
+        return "dict"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, types.GeneratorType):
+        return "generator"
+    if any(m.startswith("tensorflow.python.data.") and "DatasetV2" in m for m in mro):
+        return "tf.data"
+    if any(m.endswith(".PyDataset") for m in mro):
+        return "pydataset"
+    if any(m.startswith("torch.utils.data.") and m.endswith("DataLoader") for m in mro):
+        return "dataloader"
+    if hasattr(value, "__array__") or hasattr(value, "numpy"):
+        return "tensor"
+    return type(value).__name__
+
+
+def _rows_index(n: int, row_bytes: int, rows: int, max_bytes: int):
+    """Evenly spread row indices: at most `rows` rows and `max_bytes` bytes."""
+    import numpy as np
+
+    limit = max(1, min(rows, max_bytes // max(row_bytes, 1)))
+    if n <= limit:
+        return None
+    return np.unique(np.linspace(0, n - 1, limit).astype(np.int64))
+
+
+def _take(value: Any, rows: int, max_bytes: int):
+    """(sample as numpy, indices taken or None for all, n) without copying the whole array."""
+    import numpy as np
+
+    if _source(value) == "pandas":
+        n = len(value)
+        idx = _rows_index(n, 8 * max(1, value.shape[1] if value.ndim > 1 else 1), rows, max_bytes)
+        part = value if idx is None else value.iloc[idx]
+        return np.asarray(part.to_numpy()), idx, n
+    if isinstance(value, (list, tuple)):
+        n = len(value)
+        idx = _rows_index(n, 8, rows, max_bytes)
+        items = value if idx is None else [value[i] for i in idx]
+        try:
+            return np.asarray(items), idx, n
+        except ValueError:  # ragged
+            return np.asarray(items, dtype=object), idx, n
+    if not hasattr(value, "shape"):
+        value = np.asarray(value)
+    if not isinstance(value, np.ndarray):  # backend tensors
+        from keras import ops
+
+        value = ops.convert_to_numpy(value)
+    if value.ndim == 0:
+        return value.reshape(1), None, 1
+    n = value.shape[0]
+    row_bytes = value.itemsize * math.prod(value.shape[1:])
+    idx = _rows_index(n, row_bytes, rows, max_bytes)
+    return np.asarray(value if idx is None else value[idx]), idx, n
+
+
+def summarize(
+    sample: Any,
+    *,
+    n: int | None = None,
+    indices: Any = None,
+    full_shape: Shape | None = None,
+    feature_names: tuple[str, ...] | None = None,
+    labels: bool = False,
+) -> ArrayFacts:
+    """Summary statistics of one sampled array (numpy) as `ArrayFacts`.
+
+    Distinct values and class counts are computed for `labels` only (they sort the sample).
+    """
+    import numpy as np
+
+    sample = np.asarray(sample)
+    rows = int(sample.shape[0]) if sample.ndim else 1
+    n = rows if n is None and indices is None else n
+    shape = full_shape or ((n,) + tuple(sample.shape[1:]) if sample.ndim else (1,))
+    base = dict(
+        shape=tuple(int(d) if d is not None else None for d in shape),
+        dtype=str(sample.dtype),
+        n=n,
+        rows=rows,
+        complete=n is not None and rows >= n,
+        feature_names=feature_names,
+        indices=None if indices is None else tuple(int(i) for i in indices),
+    )
+    if sample.dtype.kind not in "biuf":
+        return ArrayFacts(numeric=False, **base)
+    values = sample.astype(np.float64, copy=False)
+    finite = np.isfinite(values)
+    nan = int(np.isnan(values).sum())
+    inf = int((~finite).sum()) - nan
+    first_bad = None
+    if nan or inf:
+        bad_rows = np.nonzero(~finite.reshape(rows, -1).all(axis=1))[0]
+        first = int(bad_rows[0])
+        first_bad = int(indices[first]) if indices is not None else first
+    good = values[finite]
+    stats: dict[str, Any] = dict(nan=nan, inf=inf, first_bad=first_bad)
+    if good.size:
+        stats.update(
+            min=float(good.min()),
+            max=float(good.max()),
+            mean=float(good.mean()),
+            std=float(good.std()),
+            integral=bool(np.all(good == np.round(good))),
+        )
+        if labels:
+            distinct, counts = np.unique(good, return_counts=True)
+            if distinct.size <= MAX_DISTINCT:
+                stats["values"] = {float(v): int(c) for v, c in zip(distinct, counts)}
+            stats["classes"], stats["one_hot"] = _classes(values, finite, stats)
+    if values.ndim == 2 and 1 < values.shape[1] <= MAX_FEATURES and good.size:
+        with np.errstate(all="ignore"):
+            masked = np.where(finite, values, np.nan)
+            stats["feature_std"] = tuple(float(s) for s in np.nanstd(masked, axis=0))
+            stats["feature_absmax"] = tuple(float(s) for s in np.nanmax(np.abs(masked), axis=0))
+    return ArrayFacts(**base, **stats)
+
+
+def _classes(values, finite, stats) -> tuple[dict[int, int] | None, bool]:
+    """Class counts of integer labels (N,) / (N, 1), or of one-hot rows."""
+    import numpy as np
+
+    if not stats.get("integral") or not finite.all():
+        return None, False
+    if values.ndim == 1 or (values.ndim == 2 and values.shape[1] == 1):
+        ids, counts = np.unique(values.reshape(-1).astype(np.int64), return_counts=True)
+        if ids.size > MAX_DISTINCT:
+            return None, False
+        return {int(i): int(c) for i, c in zip(ids, counts)}, False
+    if values.ndim == 2 and values.shape[1] > 1:
+        in01 = stats["min"] >= 0 and stats["max"] <= 1
+        if in01 and np.all(values.sum(axis=1) == 1):
+            ids, counts = np.unique(values.argmax(axis=1), return_counts=True)
+            return {int(i): int(c) for i, c in zip(ids, counts)}, True
+    return None, False
+
+
+def array_facts(
+    value: Any, *, rows: int = SAMPLE_ROWS, max_bytes: int = SAMPLE_BYTES, labels: bool = False
+) -> ArrayFacts | None:
+    """`ArrayFacts` of one in-memory array-like (numpy, memmap, list, pandas, tensor)."""
     if value is None:
         return None
-    shape = _shape(getattr(value, "shape", None) or ())
-    dtype = getattr(value, "dtype", None)
-    return ArrayFacts(shape=shape or None, dtype=None if dtype is None else str(dtype))
+    names = None
+    if _source(value) == "pandas" and getattr(value, "ndim", 1) == 2:
+        names = tuple(str(c) for c in value.columns)
+    sample, idx, n = _take(value, rows, max_bytes)
+    full_shape = _shape(getattr(value, "shape", None)) if hasattr(value, "shape") else None
+    return summarize(
+        sample, n=n, indices=idx, full_shape=full_shape, feature_names=names, labels=labels
+    )
 
 
-def data_facts(x: Any = None, y: Any = None, **fit_kwargs: Any) -> DataFacts:
-    """The facts of the data passed to `fit()`."""
-    return DataFacts(x=_array_facts(x), y=_array_facts(y))
+def _label_facts(value: Any, rows: int) -> ArrayFacts | None:
+    """Labels are small: read whole when they fit in FULL_LABEL_BYTES, so counts are exact."""
+    return array_facts(value, rows=max(rows, 10**9), max_bytes=FULL_LABEL_BYTES, labels=True)
+
+
+def _named(value: Any, names: list[str] | None) -> dict[str, Any]:
+    """A single array, a list of arrays (one per input/output) or a dict, as {name: array}."""
+    if value is None:
+        return {}
+    if isinstance(value, Mapping):
+        return {str(k): v for k, v in value.items()}
+    if isinstance(value, (list, tuple)) and value and all(hasattr(v, "shape") for v in value):
+        if names and len(names) == len(value):
+            return dict(zip(names, value))
+        return {str(i): v for i, v in enumerate(value)}
+    return {names[0] if names else "0": value}
+
+
+def _first(facts: Mapping[str, ArrayFacts]) -> ArrayFacts | None:
+    return next(iter(facts.values()), None)
+
+
+def _to_numpy_tree(batch: Any) -> Any:
+    """A batch from tf.data, a DataLoader or a PyDataset, as numpy (dicts and tuples kept)."""
+    import numpy as np
+
+    if isinstance(batch, Mapping):
+        return {k: _to_numpy_tree(v) for k, v in batch.items()}
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(_to_numpy_tree(v) for v in batch) if isinstance(batch, tuple) else [
+            _to_numpy_tree(v) for v in batch
+        ]
+    if hasattr(batch, "numpy") and not isinstance(batch, np.ndarray):
+        try:
+            return np.asarray(batch.detach().cpu().numpy() if hasattr(batch, "detach") else batch.numpy())
+        except Exception:
+            pass
+    return np.asarray(batch)
+
+
+def _batches(value: Any, source: str, max_batches: int, rows: int) -> list:
+    """Up to `max_batches` batches (stopping at `rows` rows) of a re-iterable dataset."""
+    batches: list = []
+    seen = 0
+
+    def count(batch) -> int:
+        leaf = batch
+        while isinstance(leaf, (tuple, list, Mapping)):
+            leaf = next(iter(leaf.values())) if isinstance(leaf, Mapping) else leaf[0]
+        return len(leaf) if hasattr(leaf, "__len__") else 1
+
+    if source == "pydataset":
+        total = len(value) if hasattr(value, "__len__") else None
+        picks = range(min(max_batches, total)) if total else range(1)
+        if total and total > max_batches:
+            step = total / max_batches
+            picks = [int(i * step) for i in range(max_batches)]
+        for i in picks:
+            batch = value[i]
+            batches.append(batch)
+            seen += count(batch)
+            if seen >= rows:
+                break
+        return batches
+    iterator = iter(value.take(max_batches) if source == "tf.data" else value)
+    for batch in iterator:
+        batches.append(batch)
+        seen += count(batch)
+        if len(batches) >= max_batches or seen >= rows:
+            break
+    return batches
+
+
+def _stack(batches: list) -> tuple[Any, Any]:
+    """Concatenate (x, y) batches into numpy trees; returns (x, y)."""
+    import numpy as np
+
+    def split(batch):
+        batch = _to_numpy_tree(batch)
+        if isinstance(batch, tuple) and len(batch) in (2, 3):
+            return batch[0], batch[1]
+        if isinstance(batch, list) and len(batch) in (2, 3):
+            return batch[0], batch[1]
+        return batch, None
+
+    pairs = [split(b) for b in batches]
+
+    def concat(parts):
+        parts = [p for p in parts if p is not None]
+        if not parts:
+            return None
+        if isinstance(parts[0], Mapping):
+            return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        if isinstance(parts[0], (list, tuple)):
+            return [np.concatenate([p[i] for p in parts]) for i in range(len(parts[0]))]
+        return np.concatenate(parts)
+
+    return concat([p[0] for p in pairs]), concat([p[1] for p in pairs])
+
+
+def peek(x: Any) -> tuple[Any, Any]:
+    """The first batch of a generator, and a real generator that still yields every batch.
+
+    Keras accepts only real generators (`types.GeneratorType`), so the restored value is
+    a generator, not an `itertools.chain`.
+    """
+    first = next(x)
+
+    def restored():
+        yield first
+        yield from x
+
+    return first, restored()
+
+
+def data_facts(
+    x: Any = None,
+    y: Any = None,
+    *,
+    validation_data: Any = None,
+    validation_split: float = 0.0,
+    class_weight: Mapping[int, float] | None = None,
+    batch_size: int | None = None,
+    epochs: int | None = None,
+    callbacks: Any = None,
+    input_names: list[str] | None = None,
+    output_keys: list[str] | None = None,
+    first_batch: Any = None,
+    sample_rows: int = SAMPLE_ROWS,
+    sample_bytes: int = SAMPLE_BYTES,
+    **_ignored: Any,
+) -> DataFacts:
+    """The facts of the data passed to `fit()`, from bounded samples; nothing is consumed.
+
+    Args:
+        x, y: As passed to `fit()`: arrays, lists, dicts, pandas, `tf.data.Dataset`,
+            `keras.utils.PyDataset`, torch `DataLoader`. A generator is not read (that would
+            consume it) unless its `first_batch` was peeked by the caller (see `peek`).
+        validation_data, validation_split, class_weight, batch_size, epochs, callbacks:
+            As passed to `fit()`.
+        input_names, output_keys: The model's input names and output keys, to name
+            the parts of multi-input and multi-output data.
+        first_batch: An already-peeked first batch of a generator `x`.
+        sample_rows, sample_bytes: The bound on what is read of each array.
+    """
+    source = _source(x) if x is not None else _source(y)
+    skipped: list[str] = []
+    if source in ("tf.data", "pydataset", "dataloader", "generator"):
+        if source == "generator":
+            batches = [first_batch] if first_batch is not None else []
+            if not batches:
+                skipped.append(
+                    "x is a generator: reading it would consume it, so it was not sampled "
+                    "(kerasdoctor.watch() and `kerasdoctor run` check its first batch at fit())"
+                )
+        else:
+            batches = _batches(x, source, MAX_BATCHES, sample_rows)
+        x, y = _stack(batches) if batches else (None, None)
+    elif source not in ("numpy", "memmap", "list", "pandas", "dict", "tensor"):
+        skipped.append(f"x of type {type(x).__name__} is not a kind of data kerasdoctor reads")
+        x = None
+    xs = {k: array_facts(v, rows=sample_rows, max_bytes=sample_bytes)
+          for k, v in _named(x, input_names).items()}
+    ys = {k: _label_facts(v, sample_rows) for k, v in _named(y, output_keys).items()}
+    facts = DataFacts(
+        source=source,
+        x=_first(xs),
+        y=_first(ys),
+        xs=xs,
+        ys=ys,
+        class_weight=dict(class_weight) if class_weight else None,
+        batch_size=batch_size,
+        epochs=epochs,
+        callbacks=tuple(type(c).__name__ for c in _as_list(callbacks)),
+        skipped=tuple(skipped),
+    )
+    if validation_data is not None:
+        facts = dataclasses.replace(facts, **_validation_facts(validation_data, sample_rows, sample_bytes))
+    elif validation_split and y is not None and source in ("numpy", "memmap", "list", "pandas"):
+        facts = dataclasses.replace(facts, **_split_facts(x, y, validation_split, sample_rows))
+        facts = dataclasses.replace(facts, validation_split=float(validation_split))
+    elif validation_split:
+        facts = dataclasses.replace(facts, validation_split=float(validation_split))
+    return facts
+
+
+def _validation_facts(validation_data: Any, rows: int, max_bytes: int) -> dict[str, Any]:
+    if isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
+        vx, vy = validation_data[0], validation_data[1]
+        vx_facts = _first({k: array_facts(v, rows=rows, max_bytes=max_bytes)
+                           for k, v in _named(vx, None).items()})
+        vy_facts = _first({k: _label_facts(v, rows) for k, v in _named(vy, None).items()})
+        return {"val_x": vx_facts, "val_y": vy_facts}
+    return {}
+
+
+def _split_facts(x: Any, y: Any, split: float, rows: int) -> dict[str, Any]:
+    """Facts of the two parts of (x, y) exactly as Keras's `validation_split` cuts them."""
+    if isinstance(x, Mapping) or isinstance(y, Mapping):
+        return {}
+    if isinstance(x, (list, tuple)) and x and hasattr(x[0], "shape"):
+        x = x[0]
+    n = len(y)
+    cut = int(n * (1.0 - split))  # keras.src.trainers.data_adapters.array_slicing
+    if cut <= 0 or cut >= n:
+        return {}
+    train_y = _label_facts(y[:cut], rows)
+    val_y = _label_facts(y[cut:], rows)
+    duplicates, checked = _duplicates(x[:cut], x[cut:], rows)
+    return {
+        "train_y": train_y,
+        "val_y": val_y,
+        "val_x": array_facts(x[cut:], rows=rows),
+        "val_duplicates": duplicates,
+        "val_rows_checked": checked,
+    }
+
+
+def _duplicates(train: Any, val: Any, rows: int) -> tuple[int, int]:
+    """How many sampled validation rows also appear (byte for byte) in the sampled training rows."""
+    import numpy as np
+
+    train_sample, _, _ = _take(train, 4 * rows, SAMPLE_BYTES)
+    val_sample, _, _ = _take(val, rows, SAMPLE_BYTES)
+    if train_sample.dtype.kind not in "biuf" or val_sample.dtype.kind not in "biuf":
+        return 0, 0
+    seen = {np.ascontiguousarray(r).tobytes() for r in train_sample}
+    hits = sum(np.ascontiguousarray(r).tobytes() in seen for r in val_sample)
+    return int(hits), int(len(val_sample))
