@@ -154,6 +154,109 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 # --------------------------------------------------------------------------------------------
+# run
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    script = Path(args.script)
+    if not script.is_file():
+        raise InputError(f"can't open file {str(script.absolute())!r}: no such file")
+    _quiet_backend()
+    from kerasdoctor import hooks
+
+    emit = None if args.format == "text" else (lambda report: None)
+    hooks.watch(
+        select=_codes(args.select) or ("KD",),
+        ignore=_codes(args.ignore),
+        strict=args.strict,
+        dry_run=args.dry_run,
+        emit=emit,
+    )
+    try:
+        status = hooks.run_script(str(script), args.args)
+    finally:
+        report = hooks.unwatch()
+    if args.output:
+        Path(args.output).write_text(report.to_json() + "\n")
+    if args.format == "json" and not args.output:
+        print(report.to_json())
+    elif args.format == "text":
+        print(f"kerasdoctor: {render.summary_line(report)}", file=sys.stderr)
+    if status == 0 and args.fail_on and report.at_least(args.fail_on):
+        return 1
+    return status
+
+
+# --------------------------------------------------------------------------------------------
+# demo
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    _quiet_backend()
+    from rich.rule import Rule as Heading
+
+    from kerasdoctor import gallery
+
+    out = render.console()
+    cases = gallery.CASES
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import keras
+
+        out.print(
+            f"kerasdoctor demo: {len(cases)} broken Keras set-ups and their fixes, "
+            f"diagnosed on the {keras.backend.backend()} backend.\n"
+        )
+        surprises = 0
+        for number, case in enumerate(cases, 1):
+            out.print(Heading(f"{number}. {case.family}: {case.title}", align="left"))
+            out.print(f"[dim]Keras alone:[/] {case.keras_says}\n", highlight=False)
+            broken = gallery.diagnose_setup(case.broken)
+            render.print_report(broken)
+            fixed = gallery.diagnose_setup(case.fixed)
+            problems = fixed.at_least("warning")
+            if problems:
+                out.print("\n[bold]After the fix:[/]")
+                render.print_report(fixed)
+            else:
+                out.print("\n[bold green]After the fix:[/] no errors or warnings.\n")
+            surprises += bool(problems) or not set(case.expects) <= set(broken.codes)
+    if surprises:
+        out.print(f"[kd.warning]{surprises} case(s) did not come out as the gallery expects.[/]")
+        return 1
+    return 0
+
+
+# --------------------------------------------------------------------------------------------
+# explain
+# --------------------------------------------------------------------------------------------
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    if args.file in (None, "-"):
+        if sys.stdin.isatty():
+            print("Paste a Keras error or traceback, then press Ctrl-D:", file=sys.stderr)
+        text = sys.stdin.read()
+    else:
+        path = Path(args.file)
+        if not path.exists():
+            raise InputError(f"no such file: {path}")
+        text = path.read_text(errors="replace")
+    if not text.strip():
+        raise InputError("nothing to explain: the error text is empty")
+    report = engine.explain(text)
+    if args.format == "json":
+        print(report.to_json())
+    elif report.findings:
+        render.print_report(report)
+    else:
+        print("kerasdoctor does not recognise this error; no explanation to add.")
+    return 0 if report.findings else 1
+
+
+# --------------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------------
 
@@ -186,6 +289,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json"], default="text")
     selection(p)
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("demo", help="diagnose the bundled gallery of broken models")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("run", help="run a training script, diagnosing every compile() and fit()")
+    p.add_argument("script", help="the Python script to run")
+    p.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--output", metavar="FILE", help="write the JSON report to FILE")
+    p.add_argument("--fail-on", choices=["error", "warning"], help="exit 1 at this severity")
+    p.add_argument("--strict", action="store_true", help="stop before training on an error")
+    p.add_argument("--dry-run", action="store_true", help="diagnose, but skip training")
+    selection(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("explain", help="explain a pasted Keras error or traceback")
+    p.add_argument("file", nargs="?", help="a file with the error text; - or nothing: stdin")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_explain)
     return parser
 
 

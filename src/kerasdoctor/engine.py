@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import importlib
 import pkgutil
@@ -137,3 +138,44 @@ def example_context(example: Callable[[], Context]) -> Context:
 def example_report(rule: Rule, which: str = "bad") -> Report:
     """What the rule alone reports on its own `bad()` (or `good()`) example."""
     return run(example_context(getattr(rule, which)), select=[rule.code])
+
+
+def explain(
+    error: BaseException | str,
+    model: Any = None,
+    x: Any = None,
+    y: Any = None,
+    *,
+    select: Iterable[str] = ("KD5",),
+    ignore: Iterable[str] = (),
+    **fit_kwargs: Any,
+) -> Report:
+    """Explain a Keras exception: its root cause in terms of your model and data, and the fix.
+
+    Args:
+        error: The exception, or the text of an error message or traceback.
+        model: The model involved, when there is one: its facts sharpen the explanation.
+        x, y, **fit_kwargs: The data passed to `fit()`, if any.
+        select, ignore: Code prefixes of the rules to run (the exception rules by default).
+
+    Returns:
+        A `Report`: empty when the error is not one kerasdoctor knows.
+
+    Example:
+
+    ```python
+    try:
+        model.fit(x, y)
+    except Exception as e:
+        print(kerasdoctor.explain(e, model, x, y))
+        raise
+    ```
+    """
+    from kerasdoctor import facts
+
+    ctx = Context.of(model, x, y, **fit_kwargs) if model is not None or x is not None else Context()
+    error_facts = facts.error_facts(error) if isinstance(error, BaseException) else (
+        facts.error_facts_from_text(error)
+    )
+    ctx = dataclasses.replace(ctx, error=error_facts)
+    return run(ctx, select=select, ignore=ignore)

@@ -660,6 +660,17 @@ def error_facts(error: BaseException) -> ErrorFacts:
     return ErrorFacts(type=type(error).__name__, message=clean_message(str(error)))
 
 
+def error_facts_from_text(text: str) -> ErrorFacts:
+    """The exception named by a pasted error message or traceback (its last exception)."""
+    text = _ANSI.sub("", text).strip()
+    pattern = re.compile(r"(?m)^(?:[\w.]+\.)?(\w+(?:Error|Exception|Warning)): ?")
+    matches = list(pattern.finditer(text))
+    if not matches:
+        return ErrorFacts(type="", message=clean_message(text))
+    last = matches[-1]
+    return ErrorFacts(type=last.group(1), message=clean_message(text[last.end() :]))
+
+
 # --------------------------------------------------------------------------------------------
 # Data facts
 # --------------------------------------------------------------------------------------------
