@@ -43,6 +43,43 @@ class LayerFacts:
     params: int | None = None
     regularized: bool = False
     rate: float | None = None
+    input_spec: InputSpecFacts | None = None  # what the layer accepts (its first input)
+    data_format: str | None = None  # 'channels_last' / 'channels_first', for layers that have one
+
+
+@dataclasses.dataclass(frozen=True)
+class InputSpecFacts:
+    """A layer's `input_spec`: the rank it accepts and the axes it fixes (None: free).
+
+    Unbuilt layers already know their rank (Conv2D `min_ndim=4`, LSTM `ndim=3`, Dense
+    `min_ndim=2`); `axes` (axis -> size, e.g. `((-1, 3),)`) appears once the layer is built.
+    """
+
+    ndim: int | None = None
+    min_ndim: int | None = None
+    max_ndim: int | None = None
+    axes: tuple[tuple[int, int], ...] = ()
+
+
+def _input_spec(layer: Any) -> InputSpecFacts | None:
+    spec = getattr(layer, "input_spec", None)
+    if isinstance(spec, (list, tuple)):
+        spec = spec[0] if spec else None
+    if spec is None:
+        return None
+
+    def number(value: Any) -> int | None:
+        return value if isinstance(value, int) else None
+
+    axes = getattr(spec, "axes", None) or {}
+    return InputSpecFacts(
+        ndim=number(getattr(spec, "ndim", None)),
+        min_ndim=number(getattr(spec, "min_ndim", None)),
+        max_ndim=number(getattr(spec, "max_ndim", None)),
+        axes=tuple(
+            (int(k), int(v)) for k, v in sorted(axes.items()) if isinstance(v, int)
+        ),
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -378,6 +415,9 @@ def model_facts(model: Any, input_shape: Shape | None = None) -> ModelFacts:
                 params=_count(layer.weights) if layer.built else None,
                 regularized=_is_regularized(layer),
                 rate=getattr(layer, "rate", None) if layer_kind == "dropout" else None,
+                input_spec=_input_spec(layer),
+                data_format=getattr(layer, "data_format", None)
+                if isinstance(getattr(layer, "data_format", None), str) else None,
             )
         )
     by_name = {layer.name: layer for layer in layers}
@@ -823,7 +863,55 @@ def _take(value: Any, rows: int, max_bytes: int):
     n = value.shape[0]
     row_bytes = value.itemsize * math.prod(value.shape[1:])
     idx = _rows_index(n, row_bytes, rows, max_bytes)
+    if idx is not None and isinstance(value, np.memmap):
+        sample = _memmap_rows(value, idx)
+        if sample is not None:
+            return sample, idx, n
     return np.asarray(value if idx is None else value[idx]), idx, n
+
+
+def _memmap_rows(value: Any, idx: Any):
+    """Rows `idx` of a memmap, read from its file with `os.pread`; None when that cannot be done.
+
+    Indexing the map would fault its pages into this process, and the kernel maps up to
+    64 kB around each fault: 2048 rows spread over a large file would add ~128 MB of
+    resident memory. Reading the rows leaves the map untouched. Used only for read-only or
+    shared maps of C-ordered rows (a copy-on-write map may hold changes the file lacks), and
+    checked against the map on the first and last row.
+    """
+    import mmap
+    import os
+
+    import numpy as np
+
+    mm, filename = getattr(value, "_mmap", None), getattr(value, "filename", None)
+    if mm is None or not filename or not hasattr(os, "pread") or getattr(value, "mode", "") == "c":
+        return None
+    row_bytes = value.itemsize * math.prod(value.shape[1:])
+    expected = value.itemsize
+    for dim, stride in zip(reversed(value.shape[1:]), reversed(value.strides[1:])):
+        if dim > 1 and stride != expected:
+            return None
+        expected *= dim
+    if value.strides[0] <= 0 or row_bytes == 0:
+        return None
+    try:
+        base = np.frombuffer(mm, dtype=np.uint8).ctypes.data
+        start = value.offset - value.offset % mmap.ALLOCATIONGRANULARITY
+        first = start + (value.ctypes.data - base)
+        out = np.empty((len(idx), *value.shape[1:]), dtype=value.dtype)
+        flat = out.reshape(len(idx), -1).view(np.uint8)
+        with open(filename, "rb") as file:
+            fd = file.fileno()
+            for k, i in enumerate(idx):
+                if os.preadv(fd, [flat[k]], first + int(i) * value.strides[0]) != row_bytes:
+                    return None
+        for k in (0, len(idx) - 1):  # the file is the one mapped, unchanged
+            if not np.array_equal(out[k], value[int(idx[k])], equal_nan=out.dtype.kind in "fc"):
+                return None
+        return out
+    except (OSError, ValueError, TypeError, AttributeError, BufferError):
+        return None
 
 
 def summarize(
@@ -856,49 +944,97 @@ def summarize(
     )
     if sample.dtype.kind not in "biuf":
         return ArrayFacts(numeric=False, **base)
-    values = sample.astype(np.float64, copy=False)
-    finite = np.isfinite(values)
-    nan = int(np.isnan(values).sum())
-    inf = int((~finite).sum()) - nan
+    # Statistics in the sample's own dtype with float64 accumulators: no float64 copy of the
+    # sample, and no masked copies when every value is finite (the usual case).
+    values = sample
+    if values.dtype.kind == "b":
+        values = values.view(np.uint8)
+    elif values.dtype.kind == "f" and values.dtype.itemsize < 4:
+        values = values.astype(np.float32)
+    finite = np.isfinite(values) if values.dtype.kind == "f" else None
+    all_finite = finite is None or bool(finite.all())
+    nan = inf = 0
     first_bad = None
-    if nan or inf:
+    if not all_finite:
+        nan = int(np.isnan(values).sum())
+        inf = int((~finite).sum()) - nan
         bad_rows = np.nonzero(~finite.reshape(rows, -1).all(axis=1))[0]
         first = int(bad_rows[0])
         first_bad = int(indices[first]) if indices is not None else first
-    good = values[finite]
+    good = values.reshape(-1) if all_finite else values[finite]
     stats: dict[str, Any] = dict(nan=nan, inf=inf, first_bad=first_bad)
     if good.size:
         stats.update(
             min=float(good.min()),
             max=float(good.max()),
-            mean=float(good.mean()),
-            std=float(good.std()),
-            integral=bool(np.all(good == np.round(good))),
+            mean=float(good.mean(dtype=np.float64)),
+            std=float(good.std(dtype=np.float64)),
+            integral=finite is None or _integral(good),
         )
         if labels:
-            distinct, counts = np.unique(good, return_counts=True)
+            distinct, counts = _distinct(good, stats["integral"])
             if distinct.size <= MAX_DISTINCT:
                 stats["values"] = {float(v): int(c) for v, c in zip(distinct, counts)}
-            stats["classes"], stats["one_hot"] = _classes(values, finite, stats)
+            stats["classes"], stats["one_hot"] = _classes(
+                values, all_finite, stats, distinct, counts
+            )
     if values.ndim == 2 and 1 < values.shape[1] <= MAX_FEATURES and good.size:
-        with np.errstate(all="ignore"):
-            masked = np.where(finite, values, np.nan)
-            stats["feature_std"] = tuple(float(s) for s in np.nanstd(masked, axis=0))
-            stats["feature_absmax"] = tuple(float(s) for s in np.nanmax(np.abs(masked), axis=0))
+        stats["feature_std"], stats["feature_absmax"] = _feature_scales(values, finite)
     return ArrayFacts(**base, **stats)
 
 
-def _classes(values, finite, stats) -> tuple[dict[int, int] | None, bool]:
+def _integral(values) -> bool:
+    """Whether every value is a whole number; most float data fails on its first values."""
+    import numpy as np
+
+    head = values[:4096]
+    if not np.array_equal(head, np.round(head)):
+        return False
+    return bool(np.array_equal(values, np.round(values)))
+
+
+def _distinct(values, integral: bool):
+    """Sorted distinct values (float64) and their counts; one counting pass for small whole
+    non-negative numbers (class ids), a sort otherwise."""
+    import numpy as np
+
+    if integral and values.size and values.min() >= 0 and values.max() <= 2**20:
+        counts = np.bincount(values.astype(np.intp, copy=False))
+        distinct = np.flatnonzero(counts)
+        return distinct.astype(np.float64), counts[distinct]
+    distinct, counts = np.unique(values, return_counts=True)
+    return distinct.astype(np.float64), counts
+
+
+def _feature_scales(values, finite) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Per-column standard deviation and largest |value| of a 2-D sample, over finite values."""
+    import warnings
+
+    import numpy as np
+
+    if finite is None or finite.all():
+        std = values.std(axis=0, dtype=np.float64)
+        high = np.abs(values.max(axis=0).astype(np.float64))
+        absmax = np.maximum(high, np.abs(values.min(axis=0).astype(np.float64)))
+    else:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            masked = np.where(finite, values, np.nan)
+            std = np.nanstd(masked, axis=0, dtype=np.float64)
+            absmax = np.nanmax(np.abs(masked), axis=0).astype(np.float64)
+    return tuple(float(s) for s in std), tuple(float(s) for s in absmax)
+
+
+def _classes(values, all_finite, stats, distinct, counts) -> tuple[dict[int, int] | None, bool]:
     """Class counts of integer labels (N,) / (N, 1), or of one-hot rows."""
     import numpy as np
 
-    if not stats.get("integral") or not finite.all():
+    if not stats.get("integral") or not all_finite:
         return None, False
     if values.ndim == 1 or (values.ndim == 2 and values.shape[1] == 1):
-        ids, counts = np.unique(values.reshape(-1).astype(np.int64), return_counts=True)
-        if ids.size > MAX_DISTINCT:
+        if distinct.size > MAX_DISTINCT:
             return None, False
-        return {int(i): int(c) for i, c in zip(ids, counts)}, False
+        return {int(i): int(c) for i, c in zip(distinct, counts)}, False
     if values.ndim == 2 and values.shape[1] > 1:
         in01 = stats["min"] >= 0 and stats["max"] <= 1
         if in01 and np.all(values.sum(axis=1) == 1):
@@ -1149,6 +1285,12 @@ def _duplicates(train: Any, val: Any, rows: int) -> tuple[int, int]:
     val_sample, _, _ = _take(val, rows, SAMPLE_BYTES)
     if train_sample.dtype.kind not in "biuf" or val_sample.dtype.kind not in "biuf":
         return 0, 0
-    seen = {np.ascontiguousarray(r).tobytes() for r in train_sample}
-    hits = sum(np.ascontiguousarray(r).tobytes() in seen for r in val_sample)
+    def digest(row) -> bytes:  # 16 bytes per row kept, not the row itself
+        return hashlib.blake2b(np.ascontiguousarray(row).data, digest_size=16).digest()
+
+    import hashlib
+
+    seen = {digest(r) for r in train_sample}
+    del train_sample
+    hits = sum(digest(r) in seen for r in val_sample)
     return int(hits), int(len(val_sample))

@@ -191,17 +191,13 @@ def _wrap_fit(session: _Session, original: Callable) -> Callable:
             args, kwargs = _replace_x(original, self, args, kwargs, restored)
             arguments["x"] = restored
 
-        found = _safely(
-            lambda: session.publish(
-                session.run(
-                    Context.of(
-                        self, site=site, first_batch=first_batch, **_data_kwargs(arguments)
-                    ),
-                    ["KD1", "KD2", "KD3"],
-                ),
-                key=id(self),
-            )
-        )
+        def check() -> Report:
+            ctx = Context.of(self, site=site, first_batch=first_batch, **_data_kwargs(arguments))
+            report = session.run(ctx, ["KD1", "KD2", "KD3"])
+            session.publish(report, key=id(self))
+            return report
+
+        found = _safely(check)
         if session.strict and found is not None and found.at_least(Severity.ERROR):
             raise StopBeforeTraining(
                 "kerasdoctor stopped training: the problems above would waste this run "

@@ -74,10 +74,7 @@ def logits_without_from_logits(ctx: Context) -> Iterator[Issue]:
             else ""
         )
         if activation == "linear":
-            what = (
-                f"has no activation (layer {head.activation_layer!r} is linear), so it outputs "
-                "unbounded scores (logits)"
-            )
+            what = "has no activation, so it outputs unbounded scores (logits)"
             fix = (
                 f"{logits_loss}{accuracy}  # {head.activation_layer!r} outputs logits\n"
                 f"# or: {inline(layer_code(model, head, squash))}"

@@ -61,8 +61,8 @@ def regression_loss_on_softmax(ctx: Context) -> Iterator[Issue]:
             fix=(
                 f"{loss_arg(model, head, repr('categorical_crossentropy'))}"
                 "  # one-hot labels\n"
-                f"{loss_arg(model, head, repr('sparse_categorical_crossentropy'))}"
-                "  # or this, for integer labels"
+                f"# or {loss_arg(model, head, repr('sparse_categorical_crossentropy'))}"
+                " for integer labels"
             ),
             layer=head.activation_layer,
             evidence=evidence(head, units),

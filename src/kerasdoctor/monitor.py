@@ -1,0 +1,501 @@
+"""`Monitor`: a Keras callback that records a `Trace` of training and runs the KD4 rules on it.
+
+The Monitor only reads. It never changes what training computes: it reads the logs Keras
+already converted to Python floats, copies the weights to the host every `every` steps (on
+JAX, through `self.model`, which syncs the state the trainer keeps outside the model), and
+runs a fixed probe batch through the model in inference mode. Everything it records is plain
+frozen data (`kerasdoctor.Trace`), checked by the same pure rules as everything else.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import keras
+import numpy as np
+
+from kerasdoctor import engine
+from kerasdoctor.context import Context, Trace, UnitStats, UpdateRatios
+from kerasdoctor.report import Finding, Location, Report
+from kerasdoctor.rule import Category, Severity
+
+_DEAD_ACTIVATIONS = frozenset({"relu", "relu6"})
+_SATURATING = {  # activation -> (low bound, high bound)
+    "sigmoid": (0.0, 1.0),
+    "hard_sigmoid": (0.0, 1.0),
+    "tanh": (-1.0, 1.0),
+    "hard_tanh": (-1.0, 1.0),
+    "softsign": (-1.0, 1.0),
+}
+_SATURATED_MARGIN = 0.01  # within 1% of the activation's range from a bound
+_SATURATED_SAMPLES = 0.9  # ... for at least 90% of the probe samples
+
+
+class Monitor(keras.callbacks.Callback):
+    """Watches training and reports what goes wrong: when it began, the evidence, and the fix.
+
+    The Monitor records the loss of every batch (recovered from the running means Keras
+    logs), the epoch logs (with validation), per-layer weight-update ratios every `every`
+    steps and, given `data`, the activations of the hidden layers on a fixed probe batch.
+    It runs the training rules (`KD4`) at the end of each epoch, every `every` steps, and
+    as soon as the loss becomes NaN or Inf, and reports each finding once. It never changes
+    what training computes: the same seed gives the same weights with or without it.
+
+    Args:
+        every: Steps between weight-update measurements and rule checks within an epoch.
+            The rules always run at the end of each epoch too.
+        data: Optional inputs `x`, or `(x, y)`, to take the fixed probe batch from (dead and
+            saturated units are measured on it); also tells the rules the input scale.
+        probe_size: Number of samples in the probe batch.
+        select: Code prefixes of the rules to run; only training rules (`KD4`) apply.
+        ignore: Code prefixes of rules not to run.
+        params: Threshold overrides per rule code, e.g. `{"KD406": {"patience": 3}}`.
+        stop_on_error: If True, set `model.stop_training = True` when an error is found
+            (training then stops at the end of the current batch). Default: only report.
+        verbose: 0 to stay silent (findings are still kept on `monitor.report`), 1 to
+            print each new finding as it is found.
+        emit: Called with a `Report` of the new findings instead of printing them.
+        max_overhead: Fraction of training time the periodic measurements may take; they
+            are postponed while they would take more. None: never postponed.
+
+    Example:
+
+    ```python
+    monitor = kerasdoctor.Monitor(data=(x_train, y_train))
+    model.fit(x_train, y_train, epochs=10, validation_split=0.2, callbacks=[monitor])
+    print(monitor.report)
+    ```
+    """
+
+    async_safe = True  # every batch-end method is thread-safe: state changes hold `_lock`
+
+    def __init__(
+        self,
+        *,
+        every: int = 100,
+        data: Any = None,
+        probe_size: int = 256,
+        select: Iterable[str] = ("KD4",),
+        ignore: Iterable[str] = (),
+        params: Mapping[str, Mapping[str, Any]] | None = None,
+        stop_on_error: bool = False,
+        verbose: int = 1,
+        emit: Callable[[Report], None] | None = None,
+        max_overhead: float | None = 0.01,
+        max_records: int = 20_000,
+    ):
+        super().__init__()
+        if every < 1:
+            raise ValueError(f"`every` must be at least 1. Received: every={every}")
+        self.every = int(every)
+        self.data = data
+        self.probe_size = int(probe_size)
+        self.select = _training_prefixes(select)
+        self.ignore = tuple(ignore or ())
+        self.rule_params = dict(params or {})  # `self.params` is Keras's (fit's settings)
+        self.stop_on_error = bool(stop_on_error)
+        self.verbose = verbose
+        self.emit = emit
+        self.max_overhead = max_overhead
+        self.max_records = max(int(max_records), 100)
+        self._lock = threading.RLock()  # guards the recorded state
+        self._check_lock = threading.Lock()  # one rule check at a time
+        self._reset()
+
+    # ----------------------------------------------------------------------------------------
+    # state
+    # ----------------------------------------------------------------------------------------
+
+    def _reset(self) -> None:
+        self.report = Report()
+        self._seen: set[tuple] = set()
+        self._epoch = 0
+        self._offset = 0  # optimizer steps done before the current epoch
+        self._pending: list[tuple[int, dict]] = []  # (batch, logs) not digested yet
+        self._last: tuple[int, float] = (-1, 0.0)  # last digested (batch, running mean)
+        self._steps: list[int] = []
+        self._epochs: list[int] = []
+        self._losses: list[float] = []
+        self._logs: list[dict] = []
+        self._stride = 1  # keep one batch record in `_stride` once `max_records` is reached
+        self._kept = 0
+        self._epoch_logs: list[dict] = []
+        self._epoch_numbers: list[int] = []
+        self._updates: list[UpdateRatios] = []
+        self._units: list[UnitStats] = []
+        self._first_nonfinite: tuple[int, int] | None = None
+        self._nonfinite_checked = False
+        self._next_check = self.every
+        self._next_snapshot = self.every
+        self._snapshot: tuple[int, dict[str, list[np.ndarray]]] | None = None
+        self._facts = None
+        self._data_facts = None
+        self._probe_x = None
+        self._unit_model = None
+        self._unit_layers: list[tuple[str, str]] = []
+        self._disabled: set[str] = set()
+        self._t0 = time.perf_counter()
+        self._work = 0.0  # seconds spent on periodic measurements
+
+    def on_train_begin(self, logs=None):
+        self._safely("start", self._start)
+
+    def _start(self) -> None:
+        from kerasdoctor import facts
+
+        with self._lock:
+            self._reset()
+        model = self.model  # synced on JAX; nothing is purged before the first step
+        input_shape = None
+        if self.data is not None:
+            x, y = self.data if isinstance(self.data, tuple) and len(self.data) == 2 else (
+                self.data,
+                None,
+            )
+            self._probe_x = _take_rows(x, self.probe_size)
+            probe_y = None if y is None else _take_rows(y, self.probe_size)
+            self._data_facts = facts.data_facts(self._probe_x, probe_y)
+            if self._data_facts.x is not None:
+                input_shape = self._data_facts.x.shape
+        self._facts = facts.model_facts(model, input_shape)
+        self._measure_units(model, step=0)
+
+    # ----------------------------------------------------------------------------------------
+    # batches
+    # ----------------------------------------------------------------------------------------
+
+    def on_epoch_begin(self, epoch, logs=None):
+        with self._lock:
+            self._epoch = epoch
+            self._last = (-1, 0.0)
+
+    def on_train_batch_begin(self, batch, logs=None):
+        # Runs on the main thread, between steps: the only safe place to read weights on JAX.
+        step = self._offset + batch
+        if self._snapshot is not None:
+            if step > self._snapshot[0]:
+                self._safely("updates", self._finish_snapshot, step)
+        elif step >= self._next_snapshot and "updates" not in self._disabled:
+            self._next_snapshot = step + self.every
+            if self._affordable():
+                self._safely("updates", self._start_snapshot, step)
+
+    def on_train_batch_end(self, batch, logs=None):
+        # May run on a worker thread (async dispatch on JAX and PyTorch): touches only our state.
+        loss = logs.get("loss") if logs else None
+        with self._lock:
+            self._pending.append((batch, logs))
+            nonfinite = (
+                loss is not None and not math.isfinite(loss) and not self._nonfinite_checked
+            )
+            if nonfinite:
+                self._nonfinite_checked = True
+            due = self._offset + batch + 1 >= self._next_check
+            if due:
+                self._next_check = self._offset + batch + 1 + self.every
+        if nonfinite or (due and self._affordable()):
+            self._safely("check", self._check, False)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._safely("epoch", self._end_epoch, epoch, dict(logs or {}))
+
+    def _end_epoch(self, epoch: int, logs: dict) -> None:
+        with self._lock:
+            self._digest()
+            last_batch = self._last[0]
+            self._offset += last_batch + 1
+            self._next_check = max(self._next_check, self._offset + 1)
+            self._epoch_logs.append(logs)
+            self._epoch_numbers.append(epoch)
+        self._measure_units(self.model, step=self._offset)
+        self._check(True)
+
+    def on_train_end(self, logs=None):
+        self._safely("end", self._check, True)
+        self._unit_model = None  # it holds the model's layers
+
+    # ----------------------------------------------------------------------------------------
+    # recording
+    # ----------------------------------------------------------------------------------------
+
+    def _digest(self) -> None:
+        """Turn the pending running means into per-interval losses (call with `_lock` held)."""
+        if not self._pending:
+            return
+        pending = sorted(self._pending, key=lambda item: item[0])
+        self._pending = []
+        last_batch, last_mean = self._last
+        for batch, logs in pending:
+            if batch <= last_batch:
+                continue  # arrived after a later batch was digested: its interval is covered
+            mean = logs.get("loss") if logs else None
+            if mean is None:
+                continue
+            n_prev, n = last_batch + 1, batch + 1
+            if math.isfinite(mean) and math.isfinite(last_mean):
+                loss = (n * mean - n_prev * last_mean) / (n - n_prev)
+            elif math.isfinite(last_mean) or n_prev == 0:
+                loss = mean  # the first non-finite interval
+            else:
+                loss = math.nan
+            step = self._offset + n
+            if not math.isfinite(mean) and self._first_nonfinite is None:
+                self._first_nonfinite = (step, self._epoch)
+            self._store(step, loss, logs, keep=not math.isfinite(loss))
+            last_batch, last_mean = batch, mean
+        self._last = (last_batch, last_mean)
+
+    def _store(self, step: int, loss: float, logs: dict, keep: bool) -> None:
+        self._kept += 1
+        if self._kept % self._stride and not keep:
+            return
+        self._steps.append(step)
+        self._epochs.append(self._epoch)
+        self._losses.append(loss)
+        self._logs.append(logs)
+        if len(self._steps) > self.max_records:  # thin the history, keep it bounded
+            for series in (self._steps, self._epochs, self._losses, self._logs):
+                del series[1::2]
+            self._stride *= 2
+
+    def trace(self) -> Trace:
+        """What has been recorded so far, as a `Trace`."""
+        with self._lock:
+            self._digest()
+            return Trace(
+                batch_logs=tuple(self._logs),
+                epoch_logs=tuple(self._epoch_logs),
+                batch_steps=tuple(self._steps),
+                batch_epochs=tuple(self._epochs),
+                losses=tuple(self._losses),
+                epoch_numbers=tuple(self._epoch_numbers),
+                updates=tuple(self._updates),
+                units=tuple(self._units),
+                first_nonfinite=self._first_nonfinite,
+                steps_per_epoch=(self.params or {}).get("steps"),
+            )
+
+    def _affordable(self) -> bool:
+        """Whether periodic measurements stay within `max_overhead` of the training time."""
+        if self.max_overhead is None:
+            return True
+        return self._work <= self.max_overhead * (time.perf_counter() - self._t0)
+
+    def _timed(self, started: float) -> None:
+        with self._lock:
+            self._work += time.perf_counter() - started
+
+    def _start_snapshot(self, step: int) -> None:
+        started = time.perf_counter()
+        model = self.model  # on JAX this syncs the trainer's state into the variables
+        self._snapshot = (step, _layer_weights(model))
+        self._measure_units(model, step=step, timed=False)
+        self._timed(started)
+
+    def _finish_snapshot(self, step: int) -> None:
+        started = time.perf_counter()
+        first, before = self._snapshot
+        self._snapshot = None
+        after = _layer_weights(self.model)
+        steps = step - first
+        ratios = {}
+        for name, old in before.items():
+            new = after.get(name)
+            if new is None:
+                continue
+            norm = math.sqrt(sum(float(np.vdot(w, w)) for w in old))
+            delta = math.sqrt(sum(float(np.vdot(b - a, b - a)) for a, b in zip(old, new)))
+            if norm > 0 and math.isfinite(norm) and math.isfinite(delta):
+                ratios[name] = delta / norm / steps
+        with self._lock:
+            self._updates.append(UpdateRatios(first, self._epoch, steps, ratios))
+        self._timed(started)
+
+    def _measure_units(self, model: Any, step: int, timed: bool = True) -> None:
+        if self._probe_x is None or "units" in self._disabled:
+            return
+        started = time.perf_counter()
+        try:
+            stats = self._unit_stats(model, step)
+        except Exception as error:  # no graph (subclassed model), odd layers...
+            self._disabled.add("units")
+            self._internal("units", error)
+            return
+        with self._lock:
+            self._units.extend(stats)
+        if timed:
+            self._timed(started)
+
+    def _unit_stats(self, model: Any, step: int) -> list[UnitStats]:
+        if self._unit_model is None:
+            self._unit_layers = _hidden_activation_layers(self._facts)
+            if not self._unit_layers or any(getattr(x, "stateful", False) for x in model.layers):
+                self._disabled.add("units")
+                return []
+            live = {layer.name: layer for layer in model.layers}
+            outputs = [live[name].output for name, _ in self._unit_layers]
+            self._unit_model = keras.Model(model.inputs, outputs, name="kerasdoctor_units")
+        outputs = _predict(self._unit_model, self._probe_x)
+        stats = []
+        for (name, activation), out in zip(self._unit_layers, outputs):
+            values = np.asarray(out, dtype=np.float32)
+            values = values.reshape(-1, values.shape[-1]) if values.ndim > 1 else values[:, None]
+            units = values.shape[-1]
+            dead = saturated = 0.0
+            if activation in _DEAD_ACTIVATIONS:
+                dead = float(np.mean(np.all(values <= 0.0, axis=0)))
+            else:
+                low, high = _SATURATING[activation]
+                margin = _SATURATED_MARGIN * (high - low)
+                near = (values <= low + margin) | (values >= high - margin)
+                saturated = float(np.mean(np.mean(near, axis=0) >= _SATURATED_SAMPLES))
+            stats.append(UnitStats(step, self._epoch, name, activation, units, dead, saturated))
+        return stats
+
+    # ----------------------------------------------------------------------------------------
+    # checking and reporting
+    # ----------------------------------------------------------------------------------------
+
+    def _check(self, final: bool) -> None:
+        """Run the rules on the trace so far; report what is new."""
+        if not self._check_lock.acquire(blocking=final):
+            return  # another thread is checking right now
+        try:
+            started = time.perf_counter()
+            ctx = Context(model=self._facts, data=self._data_facts, trace=self.trace())
+            found = engine.run(ctx, select=self.select, ignore=self.ignore, params=self.rule_params)
+            new = []
+            with self._lock:
+                for finding in found:
+                    key = (finding.code, finding.location.layer)
+                    if key not in self._seen:
+                        self._seen.add(key)
+                        new.append(finding)
+                if new:
+                    self.report = self.report + Report(tuple(new))
+                if not final:
+                    self._work += time.perf_counter() - started
+        finally:
+            self._check_lock.release()
+        if new:
+            self._publish(Report(tuple(new)))
+
+    def _publish(self, report: Report) -> None:
+        if self.stop_on_error and report.errors and self._model is not None:
+            self._model.stop_training = True  # `_model`: no JAX state sync from a worker
+        if self.emit is not None:
+            self.emit(report)
+        elif self.verbose:
+            from kerasdoctor import render
+
+            render.print_report(report)
+
+    def _safely(self, what: str, fn: Callable, *args: Any) -> None:
+        """Run `fn`; our own failure is reported once and never breaks the user's `fit()`."""
+        if what in self._disabled:
+            return
+        try:
+            fn(*args)
+        except Exception as error:
+            self._disabled.add(what)
+            self._internal(what, error)
+
+    def _internal(self, what: str, error: BaseException) -> None:
+        finding = Finding(
+            code="KD000",
+            name="check-crashed",
+            severity=Severity.INFO,
+            category=Category.INTERNAL,
+            message=(
+                f"kerasdoctor's Monitor could not {_WHAT.get(what, what)} and skipped it. "
+                f"Received: {type(error).__name__}: {error}"
+            ),
+            expected="The Monitor records every part of the trace.",
+            fix="Please report this at the kerasdoctor issue tracker, with the message above.",
+            location=Location(),
+            evidence={"part": what},
+            docs="",
+        )
+        with self._lock:
+            self.report = self.report + Report((finding,))
+        self._publish(Report((finding,)))
+
+
+_WHAT = {
+    "start": "read the model",
+    "updates": "measure weight updates",
+    "units": "measure unit activations on the probe batch",
+    "check": "run the training rules mid-epoch",
+    "epoch": "record the epoch",
+    "end": "run the final check",
+}
+
+
+def _training_prefixes(select: Iterable[str]) -> tuple[str, ...]:
+    """The part of `select` that picks training rules: `["KD"]` -> `("KD4",)`."""
+    chosen: list[str] = []
+    for prefix in select or ("KD4",):
+        prefix = prefix.strip().upper()
+        if prefix.startswith("KD4"):
+            chosen.append(prefix)
+        elif "KD4".startswith(prefix):
+            chosen.append("KD4")
+    return tuple(dict.fromkeys(chosen)) or ("KD4-none",)
+
+
+def _take_rows(value: Any, n: int) -> Any:
+    """At most `n` evenly spread rows of an array (or of each array of a dict/list)."""
+    if isinstance(value, Mapping):
+        return {key: _take_rows(item, n) for key, item in value.items()}
+    if isinstance(value, (list, tuple)) and value and hasattr(value[0], "shape"):
+        return [_take_rows(item, n) for item in value]
+    array = value if hasattr(value, "shape") else np.asarray(value)
+    total = int(array.shape[0])
+    if total <= n:
+        return np.asarray(array)
+    index = np.unique(np.linspace(0, total - 1, n).astype(np.int64))
+    return np.asarray(array[index])
+
+
+def _layer_weights(model: Any) -> dict[str, list[np.ndarray]]:
+    """Host copies of each top-level layer's trainable weights."""
+    weights = {}
+    for layer in model.layers:
+        variables = layer.trainable_weights
+        if variables:
+            weights[layer.name] = [
+                np.array(keras.ops.convert_to_numpy(v.value), dtype=np.float64, copy=True)
+                for v in variables
+            ]
+    return weights
+
+
+def _hidden_activation_layers(model_facts: Any) -> list[tuple[str, str]]:
+    """(layer, activation) of hidden layers whose units can die (ReLU) or saturate."""
+    if model_facts is None:
+        return []
+    heads = {h.layer for h in model_facts.heads} | {h.activation_layer for h in model_facts.heads}
+    return [
+        (layer.name, layer.activation)
+        for layer in model_facts.layers
+        if layer.name not in heads
+        and (layer.activation in _DEAD_ACTIVATIONS or layer.activation in _SATURATING)
+    ]
+
+
+def _predict(model: Any, x: Any) -> list[np.ndarray]:
+    """The model's outputs in inference mode, as numpy, with no autograd graph on PyTorch."""
+    if keras.backend.backend() == "torch":
+        import torch
+
+        with torch.no_grad():
+            outputs = model(x, training=False)
+    else:
+        outputs = model(x, training=False)
+    if not isinstance(outputs, (list, tuple)):
+        outputs = [outputs]
+    return [keras.ops.convert_to_numpy(out) for out in outputs]
