@@ -8,8 +8,12 @@ Run:
     KERAS_BACKEND=jax .venv/bin/python -m bench.bench_data
     KERAS_BACKEND=tensorflow .venv/bin/python -m bench.bench_data   # same rows; tf.data row too
 
-Options: `--rows N` (default 1,000,000), `--dir PATH` (where the temporary memmap goes).
-The memmap is written in chunks (never whole in memory) and deleted at the end.
+Options: `--rows N` (default 1,000,000), `--dir PATH` (where the temporary memmap goes),
+`--file PATH` (use and keep this memmap file). The memmap is written in chunks (never whole
+in memory) and deleted at the end.
+
+Each case runs twice: "cold" after the file's pages were dropped from the OS cache
+(`posix_fadvise(DONTNEED)`), so its rows come from disk, then "warm".
 
 Memory is measured two ways, both as the peak above what was in use before the call:
 `tracemalloc` (Python and numpy allocations) and the process's resident set (VmHWM in
@@ -64,20 +68,42 @@ def _peak_rss_kb() -> int:
 
 
 def measure(fn: Callable[[], Any]) -> tuple[float, float, float, Any]:
-    """(seconds, peak traced MB, peak extra RSS MB, result) of one call of `fn`."""
+    """(seconds, peak traced MB, peak extra RSS MB, result) of `fn`.
+
+    Time and RSS come from a first, plain call; the traced peak from a second call under
+    `tracemalloc`, which slows Python code down several times and so is never timed.
+    """
     gc.collect()
     reset = _reset_peak_rss()
-    rss_before = _status_kb("VmRSS") or _peak_rss_kb()
-    if not reset:  # lifetime peak only: report growth of the peak
-        rss_before = _peak_rss_kb()
-    tracemalloc.start()
+    rss_before = _status_kb("VmRSS") if reset else _peak_rss_kb()
     start = time.perf_counter()
     result = fn()
     seconds = time.perf_counter() - start
+    rss = max(0, _peak_rss_kb() - (rss_before or 0)) / 1024
+    gc.collect()
+    tracemalloc.start()
+    fn()
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    rss_peak = _peak_rss_kb()
-    return seconds, traced_peak / 2**20, max(0, rss_peak - rss_before) / 1024, result
+    return seconds, traced_peak / 2**20, rss, result
+
+
+def drop_page_cache(path: str) -> None:
+    """Evict the file's pages from the OS cache, so the next read comes from disk."""
+    if hasattr(os, "posix_fadvise"):
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+
+
+def _has_tensorflow() -> bool:
+    try:
+        import tensorflow  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def make_memmap(path: Path, rows: int) -> tuple[np.memmap, np.ndarray]:
@@ -133,6 +159,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dir", default=None, help="directory for the temporary memmap")
+    parser.add_argument(
+        "--file", default=None, help="use (and keep) this memmap file instead of a temporary one"
+    )
     args = parser.parse_args(argv)
 
     import keras
@@ -142,7 +171,12 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="kerasdoctor-bench-", dir=args.dir))
     try:
         start = time.perf_counter()
-        x, y = make_memmap(workdir / "x.f32", args.rows)
+        path = Path(args.file) if args.file else workdir / "x.f32"
+        if args.file and path.exists() and path.stat().st_size == args.rows * FEATURES * 4:
+            x = np.memmap(path, dtype="float32", mode="r", shape=(args.rows, FEATURES))
+            y = np.random.default_rng(0).integers(0, 10, size=args.rows).astype("int64")
+        else:
+            x, y = make_memmap(path, args.rows)
         gib = x.size * x.itemsize / 2**30
         print(
             f"backend={keras.backend.backend()}  x: memmap {x.shape} float32, {gib:.2f} GiB on disk "
@@ -153,30 +187,34 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"{'':<46} {'time':>10} {'tracemalloc':>12} {'extra RSS':>12}")
         results = []
-        for name, fn in [
+        dataset = tf_pipeline(x, y) if _has_tensorflow() else None
+        cases = [
             ("diagnose(model, x, y)  [memmap]", lambda: kerasdoctor.diagnose(model, x, y)),
-            ("diagnose(..., validation_split=0.2)", lambda: kerasdoctor.diagnose(
-                model, x, y, validation_split=0.2)),
-            ("diagnose(model, x[:10000], y[:10000])", lambda: kerasdoctor.diagnose(
-                model, x[:10_000], y[:10_000])),
-        ]:
-            seconds, traced, rss, report = measure(fn)
-            results.append((name, seconds, traced, rss))
-            print(row(name, seconds, traced, rss, f"{len(report)} findings"))
-
-        try:
-            import tensorflow  # noqa: F401
-        except ImportError:
-            print(row("diagnose(model, tf.data pipeline)", float("nan"), 0, 0, "tensorflow missing"))
-        else:
-            dataset = tf_pipeline(x, y)
-            seconds, traced, rss, report = measure(lambda: kerasdoctor.diagnose(model, dataset))
-            results.append(("tf.data", seconds, traced, rss))
-            print(row("diagnose(model, tf.data pipeline)", seconds, traced, rss,
-                      f"{len(report)} findings"))
-
-        seconds, traced, rss, mean = measure(lambda: float(np.mean(x)))
-        print(row("np.mean(x)  [one full pass, for scale]", seconds, traced, rss, f"= {mean:.4f}"))
+            ("diagnose(..., validation_split=0.2)",
+             lambda: kerasdoctor.diagnose(model, x, y, validation_split=0.2)),
+            ("diagnose(model, tf.data pipeline)",
+             (lambda: kerasdoctor.diagnose(model, dataset)) if dataset is not None else None),
+            ("np.mean(x)  [one full pass, for scale]", lambda: float(np.mean(x))),
+        ]
+        for name, fn in cases:
+            if fn is None:
+                print(row(name, float("nan"), 0, 0, "tensorflow is not installed"))
+                continue
+            for cache in ("cold", "warm"):
+                if cache == "cold":
+                    drop_page_cache(x.filename)
+                seconds, traced, rss, result = measure(fn)
+                note = f"= {result:.4f}" if isinstance(result, float) else f"{len(result)} findings"
+                print(row(f"{name} {cache}", seconds, traced, rss, note))
+                if not name.startswith("np.mean"):
+                    results.append((name, seconds, traced, rss))
+        small = x[: len(x) // 100]
+        for _ in range(2):  # the second call is warm
+            seconds, traced, rss, report = measure(
+                lambda: kerasdoctor.diagnose(model, small, y[: len(small)])
+            )
+        print(row(f"diagnose on x[:{len(small)}] warm (size check)", seconds, traced, rss,
+                  f"{len(report)} findings"))
 
         worst_s = max(r[1] for r in results)
         worst_mb = max(max(r[2], r[3]) for r in results)

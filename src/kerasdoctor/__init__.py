@@ -10,10 +10,19 @@ print(kd.diagnose(model, x, y))
 from kerasdoctor.context import Context, Trace
 from kerasdoctor.engine import all_rules, diagnose, explain, get_rule, run
 from kerasdoctor.hooks import unwatch, watch
+from kerasdoctor.probes import probe
 from kerasdoctor.report import Finding, Location, Report
 from kerasdoctor.rule import Category, Severity
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name == "Monitor":  # a keras.callbacks.Callback: importing it imports Keras
+        from kerasdoctor.monitor import Monitor
+
+        return Monitor
+    raise AttributeError(f"module 'kerasdoctor' has no attribute {name!r}")
 
 
 def load_ipython_extension(ipython):
@@ -38,12 +47,14 @@ __all__ = [
     "Context",
     "Finding",
     "Location",
+    "Monitor",
     "Report",
     "Severity",
     "Trace",
     "all_rules",
     "diagnose",
     "explain",
+    "probe",
     "unwatch",
     "watch",
     "get_rule",

@@ -18,6 +18,9 @@ def example_source(example: Callable) -> str:
     lines = inspect.getsource(example).splitlines()
     start = next(i for i, line in enumerate(lines) if line.rstrip().endswith(":")) + 1
     body = textwrap.dedent("\n".join(lines[start:]))
+    body = re.sub(
+        r"return Context\.of\((.*?),\s*error=(\w+)\)", r"kerasdoctor.explain(\2, \1)", body
+    )
     body = re.sub(r"return Context\.of\(", "kerasdoctor.diagnose(", body)
     body = re.sub(r"(?m)^return (.*)$", r"\1", body)
     return body.strip()

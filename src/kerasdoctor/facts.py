@@ -345,6 +345,8 @@ def _sequential_shapes(layers: list, input_shape: Shape) -> tuple[dict[str, Shap
     for layer in layers:
         try:
             shape = _shape(layer.compute_output_shape(shape))
+        except NotImplementedError:  # a custom layer that cannot say: unknown, not a mismatch
+            break
         except Exception as error:  # Keras says why the shape does not fit
             return shapes, (layer.name, clean_message(str(error)))
         if shape is None:
@@ -465,8 +467,13 @@ def _output_layers(model: Any, kind: str, layers: list) -> list[tuple[str, Any]]
     if kind == "functional":
         struct = model._outputs_struct
         producers = [t._keras_history.operation for t in model.outputs]
+        if isinstance(struct, Mapping) and all(
+            hasattr(t, "_keras_history") for t in struct.values()
+        ):
+            # model.outputs is flattened in sorted key order, not the dict's own order.
+            return [(str(k), t._keras_history.operation) for k, t in struct.items()]
         if isinstance(struct, Mapping):
-            keys = [str(k) for k in struct.keys()]
+            keys = [str(k) for k in sorted(struct.keys())]
         else:
             keys = list(model.output_names)
         return list(zip(keys, producers))
@@ -520,9 +527,20 @@ def _inputs(model: Any, kind: str, input_shape: Shape | None) -> tuple[InputFact
 def _metrics(model: Any) -> tuple[str, ...]:
     config = model._compile_config.config if getattr(model, "_compile_config", None) else {}
     metrics = config.get("metrics") or []
-    if isinstance(metrics, Mapping):
-        metrics = [m for value in metrics.values() for m in _as_list(value)]
-    return tuple(_identifier_name(m) for m in _as_list(metrics))
+    flat: list = []
+
+    def collect(value: Any) -> None:
+        if isinstance(value, Mapping):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                collect(item)
+        elif value is not None:
+            flat.append(value)
+
+    collect(metrics)
+    return tuple(_identifier_name(m) for m in flat)
 
 
 def _as_list(value: Any) -> list:
@@ -569,6 +587,8 @@ def loss_facts(loss: Any) -> LossFacts | None:
     if loss is None:
         return None
     if isinstance(loss, str):
+        if loss.lower() in ("crossentropy", "ce"):  # compile picks the crossentropy by shape
+            return LossFacts(name=loss, kind="other", given=repr(loss))
         try:
             resolved = keras.losses.get(loss)
         except (ValueError, TypeError):
@@ -793,6 +813,7 @@ class DataFacts:
     epochs: int | None = None
     callbacks: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
+    sample_weight: bool = False  # whether `sample_weight` was passed to fit()
 
 
 def _source(value: Any) -> str:
@@ -871,7 +892,7 @@ def _take(value: Any, rows: int, max_bytes: int):
 
 
 def _memmap_rows(value: Any, idx: Any):
-    """Rows `idx` of a memmap, read from its file with `os.pread`; None when that cannot be done.
+    """Rows `idx` of a memmap, read from its file with `os.preadv`; None when that cannot be done.
 
     Indexing the map would fault its pages into this process, and the kernel maps up to
     64 kB around each fault: 2048 rows spread over a large file would add ~128 MB of
@@ -885,7 +906,7 @@ def _memmap_rows(value: Any, idx: Any):
     import numpy as np
 
     mm, filename = getattr(value, "_mmap", None), getattr(value, "filename", None)
-    if mm is None or not filename or not hasattr(os, "pread") or getattr(value, "mode", "") == "c":
+    if mm is None or not filename or not hasattr(os, "preadv") or getattr(value, "mode", "") == "c":
         return None
     row_bytes = value.itemsize * math.prod(value.shape[1:])
     expected = value.itemsize
@@ -903,6 +924,11 @@ def _memmap_rows(value: Any, idx: Any):
         flat = out.reshape(len(idx), -1).view(np.uint8)
         with open(filename, "rb") as file:
             fd = file.fileno()
+            if hasattr(os, "posix_fadvise"):  # queue every read at once: 4-6x faster when cold
+                for i in idx:
+                    os.posix_fadvise(
+                        fd, first + int(i) * value.strides[0], row_bytes, os.POSIX_FADV_WILLNEED
+                    )
             for k, i in enumerate(idx):
                 if os.preadv(fd, [flat[k]], first + int(i) * value.strides[0]) != row_bytes:
                     return None
@@ -1189,6 +1215,7 @@ def data_facts(
     first_batch: Any = None,
     sample_rows: int = SAMPLE_ROWS,
     sample_bytes: int = SAMPLE_BYTES,
+    sample_weight: Any = None,
     **_ignored: Any,
 ) -> DataFacts:
     """The facts of the data passed to `fit()`, from bounded samples; nothing is consumed.
@@ -1206,6 +1233,7 @@ def data_facts(
     """
     source = _source(x) if x is not None else _source(y)
     skipped: list[str] = []
+    read_all = True
     if source in ("tf.data", "pydataset", "dataloader", "generator"):
         if source == "generator":
             batches = [first_batch] if first_batch is not None else []
@@ -1217,12 +1245,21 @@ def data_facts(
         else:
             batches = _batches(x, source, MAX_BATCHES, sample_rows)
         x, y = _stack(batches) if batches else (None, None)
+        # The rows of a few batches are all of the data only if the source ran out before
+        # the bounds did; otherwise the sample count is unknown and the facts incomplete.
+        read_all = (
+            source != "generator" and len(batches) < MAX_BATCHES
+            and sum(_batch_rows(b) for b in batches) < sample_rows
+        )
     elif source not in ("numpy", "memmap", "list", "pandas", "dict", "tensor"):
         skipped.append(f"x of type {type(x).__name__} is not a kind of data kerasdoctor reads")
         x = None
     xs = {k: array_facts(v, rows=sample_rows, max_bytes=sample_bytes)
           for k, v in _named(x, input_names).items()}
     ys = {k: _label_facts(v, sample_rows) for k, v in _named(y, output_keys).items()}
+    if source in ("tf.data", "pydataset", "dataloader", "generator") and not read_all:
+        xs = {k: _partial(v) for k, v in xs.items()}
+        ys = {k: _partial(v) for k, v in ys.items()}
     facts = DataFacts(
         source=source,
         x=_first(xs),
@@ -1234,15 +1271,47 @@ def data_facts(
         epochs=epochs,
         callbacks=tuple(type(c).__name__ for c in _as_list(callbacks)),
         skipped=tuple(skipped),
+        sample_weight=sample_weight is not None,
     )
     if validation_data is not None:
         facts = dataclasses.replace(facts, **_validation_facts(validation_data, sample_rows, sample_bytes))
+        facts = dataclasses.replace(facts, **_validation_overlap(x, validation_data, sample_rows))
     elif validation_split and y is not None and source in ("numpy", "memmap", "list", "pandas"):
         facts = dataclasses.replace(facts, **_split_facts(x, y, validation_split, sample_rows))
         facts = dataclasses.replace(facts, validation_split=float(validation_split))
     elif validation_split:
         facts = dataclasses.replace(facts, validation_split=float(validation_split))
     return facts
+
+
+def _batch_rows(batch: Any) -> int:
+    """The number of samples in one batch: the length of its first leaf."""
+    leaf = batch
+    while isinstance(leaf, (tuple, list, Mapping)) and len(leaf):
+        leaf = next(iter(leaf.values())) if isinstance(leaf, Mapping) else leaf[0]
+    shape = getattr(leaf, "shape", None)
+    if shape is not None and len(shape):
+        return int(shape[0])
+    return len(leaf) if hasattr(leaf, "__len__") else 1
+
+
+def _partial(facts: ArrayFacts | None) -> ArrayFacts | None:
+    """Facts of the first batches of a larger source: sample count unknown, not complete."""
+    if facts is None:
+        return None
+    return dataclasses.replace(facts, n=None, complete=False)
+
+
+def _validation_overlap(x: Any, validation_data: Any, rows: int) -> dict[str, Any]:
+    """`val_duplicates` for `validation_data=(x_val, y_val)` given next to array inputs."""
+    if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+        return {}
+    vx = validation_data[0]
+    kinds = ("numpy", "memmap", "pandas", "tensor")
+    if x is None or vx is None or _source(x) not in kinds or _source(vx) not in kinds:
+        return {}
+    duplicates, checked = _duplicates(x, vx, rows)
+    return {"val_duplicates": duplicates, "val_rows_checked": checked}
 
 
 def _validation_facts(validation_data: Any, rows: int, max_bytes: int) -> dict[str, Any]:
@@ -1285,12 +1354,36 @@ def _duplicates(train: Any, val: Any, rows: int) -> tuple[int, int]:
     val_sample, _, _ = _take(val, rows, SAMPLE_BYTES)
     if train_sample.dtype.kind not in "biuf" or val_sample.dtype.kind not in "biuf":
         return 0, 0
-    def digest(row) -> bytes:  # 16 bytes per row kept, not the row itself
-        return hashlib.blake2b(np.ascontiguousarray(row).data, digest_size=16).digest()
 
-    import hashlib
-
-    seen = {digest(r) for r in train_sample}
-    del train_sample
-    hits = sum(digest(r) in seen for r in val_sample)
+    if not len(train_sample) or not len(val_sample):
+        return 0, int(len(val_sample))
+    train_rows = np.ascontiguousarray(train_sample).reshape(len(train_sample), -1).view(np.uint8)
+    val_rows = np.ascontiguousarray(val_sample).reshape(len(val_sample), -1).view(np.uint8)
+    if train_rows.shape[1] != val_rows.shape[1]:
+        return 0, int(len(val_sample))
+    first: dict[tuple[int, int], int] = {}
+    for i, key in enumerate(zip(*_row_hashes(train_rows))):
+        first.setdefault(key, i)
+    hits = 0
+    for j, key in enumerate(zip(*_row_hashes(val_rows))):  # a hash match is confirmed byte for byte
+        i = first.get(key)
+        hits += i is not None and bool(np.array_equal(train_rows[i], val_rows[j]))
     return int(hits), int(len(val_sample))
+
+
+def _row_hashes(rows) -> tuple[list[int], list[int]]:
+    """Two 64-bit multilinear hashes of each row of a (n, bytes) uint8 array, vectorised.
+
+    Byte-wise hashing in Python costs ~35 us per 3 kB row; this is one integer matrix product.
+    Equal rows always hash equal; different rows rarely do, and callers confirm matches.
+    """
+    import numpy as np
+
+    pad = (-rows.shape[1]) % 8
+    if pad:
+        rows = np.concatenate([rows, np.zeros((len(rows), pad), dtype=np.uint8)], axis=1)
+    words = np.ascontiguousarray(rows).view(np.uint64)
+    keys = np.random.default_rng(0x6B64).integers(1, 2**63, size=(words.shape[1], 2), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        hashes = words @ (keys | np.uint64(1))  # wraps modulo 2**64
+    return hashes[:, 0].tolist(), hashes[:, 1].tolist()

@@ -102,7 +102,7 @@ class Monitor(keras.callbacks.Callback):
         self.emit = emit
         self.max_overhead = max_overhead
         self.max_records = max(int(max_records), 100)
-        self._lock = threading.RLock()  # guards the recorded state
+        self._lock = threading.RLock()  # guards the recorded state (batch ends append freely)
         self._check_lock = threading.Lock()  # one rule check at a time
         self._reset()
 
@@ -129,8 +129,9 @@ class Monitor(keras.callbacks.Callback):
         self._units: list[UnitStats] = []
         self._first_nonfinite: tuple[int, int] | None = None
         self._nonfinite_checked = False
-        self._next_check = self.every
+        self._check_at = self.every - 1  # the batch end (global index) of the next check
         self._next_snapshot = self.every
+        self._snapshot_at = self.every  # the step of the next batch-begin with work to do
         self._snapshot: tuple[int, dict[str, list[np.ndarray]]] | None = None
         self._facts = None
         self._data_facts = None
@@ -138,6 +139,7 @@ class Monitor(keras.callbacks.Callback):
         self._unit_model = None
         self._unit_layers: list[tuple[str, str]] = []
         self._disabled: set[str] = set()
+        self._spe = 1  # steps_per_execution: batch ends come every `_spe` steps
         self._t0 = time.perf_counter()
         self._work = 0.0  # seconds spent on periodic measurements
 
@@ -161,6 +163,7 @@ class Monitor(keras.callbacks.Callback):
             self._data_facts = facts.data_facts(self._probe_x, probe_y)
             if self._data_facts.x is not None:
                 input_shape = self._data_facts.x.shape
+        self._spe = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
         self._facts = facts.model_facts(model, input_shape)
         self._measure_units(model, step=0)
 
@@ -176,39 +179,43 @@ class Monitor(keras.callbacks.Callback):
     def on_train_batch_begin(self, batch, logs=None):
         # Runs on the main thread, between steps: the only safe place to read weights on JAX.
         step = self._offset + batch
+        if step < self._snapshot_at:
+            return
         if self._snapshot is not None:
-            if step > self._snapshot[0]:
-                self._safely("updates", self._finish_snapshot, step)
-        elif step >= self._next_snapshot and "updates" not in self._disabled:
+            self._snapshot_at = self._next_snapshot
+            self._safely("updates", self._finish_snapshot, step)
+        elif "updates" not in self._disabled:
             self._next_snapshot = step + self.every
+            self._snapshot_at = self._next_snapshot
             if self._affordable():
+                self._snapshot_at = step + 1
                 self._safely("updates", self._start_snapshot, step)
 
     def on_train_batch_end(self, batch, logs=None):
-        # May run on a worker thread (async dispatch on JAX and PyTorch): touches only our state.
+        # May run on a worker thread (async dispatch on JAX and PyTorch): it only appends to a
+        # list (atomic) and reads numbers, unless a check is due. Kept lean: it runs every step.
+        self._pending.append((batch, logs))
         loss = logs.get("loss") if logs else None
-        with self._lock:
-            self._pending.append((batch, logs))
-            nonfinite = (
-                loss is not None and not math.isfinite(loss) and not self._nonfinite_checked
-            )
-            if nonfinite:
-                self._nonfinite_checked = True
-            due = self._offset + batch + 1 >= self._next_check
-            if due:
-                self._next_check = self._offset + batch + 1 + self.every
-        if nonfinite or (due and self._affordable()):
+        if loss is not None and loss - loss != 0 and not self._nonfinite_checked:  # NaN, Inf
+            self._nonfinite_checked = True
             self._safely("check", self._check, False)
+        elif self._offset + batch >= self._check_at:
+            with self._lock:
+                if self._offset + batch < self._check_at:
+                    return  # another thread took this one
+                self._check_at = self._offset + batch + self.every
+            if self._affordable():
+                self._safely("check", self._check, False)
 
     def on_epoch_end(self, epoch, logs=None):
         self._safely("epoch", self._end_epoch, epoch, dict(logs or {}))
 
     def _end_epoch(self, epoch: int, logs: dict) -> None:
         with self._lock:
-            self._digest()
+            self._digest(complete=True)
             last_batch = self._last[0]
             self._offset += last_batch + 1
-            self._next_check = max(self._next_check, self._offset + 1)
+            self._check_at = max(self._check_at, self._offset)
             self._epoch_logs.append(logs)
             self._epoch_numbers.append(epoch)
         self._measure_units(self.model, step=self._offset)
@@ -222,16 +229,30 @@ class Monitor(keras.callbacks.Callback):
     # recording
     # ----------------------------------------------------------------------------------------
 
-    def _digest(self) -> None:
-        """Turn the pending running means into per-interval losses (call with `_lock` held)."""
-        if not self._pending:
+    def _digest(self, complete: bool = False) -> None:
+        """Turn the pending running means into per-interval losses (call with `_lock` held).
+
+        Batch ends may arrive out of order from worker threads: mid-epoch, only the batches
+        that follow the last digested one without a gap are digested; `complete` (at the end
+        of the epoch, when Keras has flushed every batch end) digests them all.
+        """
+        taken = len(self._pending)
+        if not taken:
             return
-        pending = sorted(self._pending, key=lambda item: item[0])
-        self._pending = []
+        pending = sorted(self._pending[:taken], key=lambda item: item[0])
+        del self._pending[:taken]  # batch ends appended meanwhile stay, at the end
         last_batch, last_mean = self._last
+        if not complete:
+            ready = 0
+            for batch, _ in pending:
+                if batch != last_batch + self._spe * (ready + 1):
+                    break
+                ready += 1
+            self._pending[0:0] = pending[ready:]  # not ready: wait for the batches before them
+            pending = pending[:ready]
         for batch, logs in pending:
             if batch <= last_batch:
-                continue  # arrived after a later batch was digested: its interval is covered
+                continue
             mean = logs.get("loss") if logs else None
             if mean is None:
                 continue
@@ -338,7 +359,8 @@ class Monitor(keras.callbacks.Callback):
                 return []
             live = {layer.name: layer for layer in model.layers}
             outputs = [live[name].output for name, _ in self._unit_layers]
-            self._unit_model = keras.Model(model.inputs, outputs, name="kerasdoctor_units")
+            inputs = model.inputs[0] if isinstance(model, keras.Sequential) else model.input
+            self._unit_model = keras.Model(inputs, outputs, name="kerasdoctor_units")
         outputs = _predict(self._unit_model, self._probe_x)
         stats = []
         for (name, activation), out in zip(self._unit_layers, outputs):

@@ -68,7 +68,9 @@ def test_activation_layer_after_dropout():
 def test_hard_sigmoid_counts_as_sigmoid():
     import keras
 
-    model = compiled(sequential(keras.layers.Dense(4, activation="hard_sigmoid")), "categorical_crossentropy")
+    model = compiled(
+        sequential(keras.layers.Dense(4, activation="hard_sigmoid")), "categorical_crossentropy"
+    )
     assert codes(model) == {"KD203"}
 
 
@@ -85,7 +87,9 @@ def test_from_logits_true_is_left_to_kd205():
 def test_one_sigmoid_unit_is_left_to_kd207():
     import keras
 
-    model = compiled(sequential(keras.layers.Dense(1, activation="sigmoid")), "categorical_crossentropy")
+    model = compiled(
+        sequential(keras.layers.Dense(1, activation="sigmoid")), "categorical_crossentropy"
+    )
     assert codes(model) == {"KD207"}
 
 

@@ -51,10 +51,12 @@ def inputs_with_data(ctx: Context) -> list[tuple[str, tuple | None, ArrayFacts, 
     if len(inputs) == 1 and len(data.xs) == 1:
         return [(inputs[0].name, inputs[0].shape, data.x, "x")]
     keys = list(data.xs)
+    listed = data.source == "list"
     pairs = []
     for position, spec in enumerate(inputs):
+        code = f"x[{position}]" if listed else f"x[{spec.name!r}]"
         if spec.name in data.xs:
-            pairs.append((spec.name, spec.shape, data.xs[spec.name], f"x[{spec.name!r}]"))
+            pairs.append((spec.name, spec.shape, data.xs[spec.name], code))
         elif keys == [str(i) for i in range(len(inputs))]:
             pairs.append((spec.name, spec.shape, data.xs[str(position)], f"x[{position}]"))
     return pairs
@@ -68,10 +70,12 @@ def targets(ctx: Context) -> list[tuple[HeadFacts, ArrayFacts, str]]:
     if len(model.heads) == 1:
         return [(model.heads[0], data.y, "y")] if len(data.ys) == 1 else []
     keys = list(data.ys)
+    listed = data.source == "list"  # x given as a list: y most likely too
     found = []
     for position, head in enumerate(model.heads):
         if head.key in data.ys:
-            found.append((head, data.ys[head.key], f"y[{head.key!r}]"))
+            code = f"y[{position}]" if listed else f"y[{head.key!r}]"
+            found.append((head, data.ys[head.key], code))
         elif keys == [str(i) for i in range(len(model.heads))]:
             found.append((head, data.ys[str(position)], f"y[{position}]"))
     return found
@@ -122,7 +126,9 @@ def known(shape: tuple | None) -> bool:
 
 def fits(data: tuple, expected: tuple) -> bool:
     """Whether data dims (no batch axis) match expected dims, None being any size."""
-    return len(data) == len(expected) and all(e is None or d == e for d, e in zip(data, expected))
+    return len(data) == len(expected) and all(
+        e is None or d == e for d, e in zip(data, expected, strict=False)
+    )
 
 
 def size(dims: tuple) -> int | None:

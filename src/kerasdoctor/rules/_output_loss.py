@@ -87,11 +87,11 @@ def layer_code(
     """
     layer = model.layer(head.activation_layer)
     act = None if activation in (None, "linear") else activation
-    if layer is None:
-        where = f"the layer that makes output {head.key!r}"
-        return (
-            f"# give {where} activation={act!r}" if act else f"# remove the activation of {where}"
-        )
+    if layer is None:  # inside a nested model
+        name = head.activation_layer
+        if act:
+            return f"# set activation={act!r} on layer {name!r}"
+        return f"# remove the activation of layer {name!r}"
     if layer.cls == "Dense":
         args = [str(units if units is not None else layer.units)]
         if act:

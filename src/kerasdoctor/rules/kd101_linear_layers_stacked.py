@@ -16,7 +16,9 @@ def _call(layer: LayerFacts, activation: str) -> str:
     """`keras.layers.Dense(64, activation='relu', name='hidden')`; `...` for conv arguments."""
     units = layer.units if layer.units is not None else "..."
     more = ", ..." if layer.kind == "conv" else ""
-    return f"keras.layers.{layer.cls}({units}{more}, activation={activation!r}, name={layer.name!r})"
+    return (
+        f"keras.layers.{layer.cls}({units}{more}, activation={activation!r}, name={layer.name!r})"
+    )
 
 
 def _only_consumer(model: ModelFacts, layer: LayerFacts, heads: set[str]) -> LayerFacts | None:
@@ -43,7 +45,7 @@ def _input_width(model: ModelFacts, layer: LayerFacts) -> int | None:
     "KD101",
     "linear-layers-stacked",
     summary="Two linear layers in a row collapse into one",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     fix="Give the first layer a non-linear activation (e.g. `activation='relu'`), or remove it.",
 )
 def linear_layers_stacked(ctx: Context) -> Iterator[Issue]:
@@ -60,6 +62,10 @@ def linear_layers_stacked(ctx: Context) -> Iterator[Issue]:
     such a model without complaint.
 
     ## Known problems
+    The rule is advice (info), not a warning: such a model trains, it is only less
+    expressive than it looks, and many tutorials (the seeds' "correct" convnet among
+    them) put a `Conv2D` without activation straight before `Flatten -> Dense`.
+
     A linear layer followed by BatchNormalization/LayerNormalization, an `Activation`
     layer, a merge (`Add`, `Concatenate`) or any other layer is never reported: the linear
     bottleneck of MobileNetV2/EfficientNet (`Conv2D -> BatchNormalization -> Conv2D`) and
@@ -104,7 +110,7 @@ def linear_layers_stacked(ctx: Context) -> Iterator[Issue]:
             f"{layer.cls} layer {layer.name!r} has no activation and feeds only "
             f"{consumer.cls} layer {consumer.name!r}{' through' + via[3:] if via else ''}, "
             f"so the two compute a single linear map and {layer.name!r} adds no capacity "
-            f"(assuming an activation was forgotten, not a factorisation intended). "
+            f"(this assumes the activation was forgotten, not that a factorisation is intended). "
             f"Received: {layer.name}.activation='linear', units={width}, "
             f"next={consumer.name!r} ({consumer.cls}, units={out}, "
             f"activation={consumer.activation!r}).",

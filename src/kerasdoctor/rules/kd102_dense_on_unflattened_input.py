@@ -16,8 +16,17 @@ _SHAPE_KEEPING = ("activation", "dropout", "norm")
 # layer (RNN, Embedding, attention, TimeDistributed, UpSampling, Conv-transpose, Permute,
 # Lambda, a nested or custom model or layer) may make per-position outputs legitimate.
 _PLAIN_KINDS = (
-    "input", "dense", "conv", "pool", "global_pool", "activation", "dropout", "reshape",
-    "norm", "merge", "preprocessing",
+    "input",
+    "dense",
+    "conv",
+    "pool",
+    "global_pool",
+    "activation",
+    "dropout",
+    "reshape",
+    "norm",
+    "merge",
+    "preprocessing",
 )
 _PLAIN_OTHER_PREFIXES = ("ZeroPadding", "Cropping")
 _NOT_PLAIN_CLASSES = ("Permute",)
@@ -161,31 +170,33 @@ def dense_on_unflattened_input(ctx: Context) -> Iterator[Issue]:
         if source is not None and source.kind == "reshape" and source.cls != "Flatten":
             continue  # reshaped to rank >= 3 on purpose, right before the Dense
         received = _input_shape(ctx, model, first)
-        if received is not None and len(received) < 3:
-            continue  # the spatial axes come after the first Dense: not a missing Flatten
-        spatial_rank = len(received) - 2 if received else len(head.shape) - 2
+        if received is None or len(received) < 3:
+            continue  # unknown, or the spatial axes come after the first Dense
+        spatial_rank = len(received) - 2
         pooling = f"GlobalAveragePooling{spatial_rank}D" if spatial_rank in (1, 2, 3) else None
         target = _target_shape(ctx, head, len(model.heads))
-        where = f"between {before.name!r} and {first.name!r}" if before else f"before {first.name!r}"
+        where = (
+            f"between {before.name!r} and {first.name!r}" if before else f"before {first.name!r}"
+        )
         fix = f"keras.layers.Flatten()  # insert {where}"
-        if pooling and received and len(received) >= 4:
+        if pooling and len(received) >= 4:
             fix += f", or keras.layers.{pooling}()"
         yield Issue(
             f"Output {head.key!r} of a classifier keeps spatial axes: Dense layer "
             f"{first.name!r} was applied to a tensor of shape {received} with no Flatten or "
             f"global pooling before it, and Dense acts on the last axis only. Keras will "
             f"then fail at the loss with `target.shape={target}, "
-            f"output.shape={head.shape}` or train per-row. "
+            f"output.shape={head.shape}` or train per-row"
+            f"{' (one prediction per position)' if len(head.shape) > 3 else ''}. "
             f"Received: output.shape={head.shape}, loss={head.loss.name}.",
             expected=(
-                f"A classifier output of shape {(None, head.shape[-1])}: one prediction per "
-                "sample."
+                f"A classifier output of shape {(None, head.shape[-1])}: one prediction per sample."
             ),
             fix=fix,
             layer=first.name,
             evidence={
                 "output_shape": list(head.shape),
-                "dense_input_shape": list(received) if received else None,
+                "dense_input_shape": list(received),
                 "first_dense": first.name,
                 "output_dense": dense.name,
                 "loss": head.loss.name,

@@ -24,7 +24,9 @@ _WHY = {
 def _why(layer: LayerFacts) -> str:
     role = _role(layer)
     if role == "dropout" and layer.rate is not None and 0 < layer.rate < 1:
-        return _WHY[role].format(rate=layer.rate, scale=f"1/(1 - {layer.rate}) = {1 / (1 - layer.rate):.3g}")
+        return _WHY[role].format(
+            rate=layer.rate, scale=f"1/(1 - {layer.rate}) = {1 / (1 - layer.rate):.3g}"
+        )
     if role == "dropout":
         return _WHY[role].format(rate="`rate`", scale="1/(1 - rate)")
     return _WHY[role]

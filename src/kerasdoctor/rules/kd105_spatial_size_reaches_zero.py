@@ -52,7 +52,11 @@ def _failures(ctx: Context) -> Iterator[tuple[LayerFacts, str]]:
             yield layer, reason
     for layer in model.layers:
         spatial = _spatial(layer.output_shape)
-        if layer.kind in _SPATIAL_KINDS and spatial and any(d is not None and d <= 0 for d in spatial):
+        if (
+            layer.kind in _SPATIAL_KINDS
+            and spatial
+            and any(d is not None and d <= 0 for d in spatial)
+        ):
             yield layer, f"output shape {layer.output_shape}"
 
 

@@ -70,7 +70,9 @@ def no_trainable_weights(ctx: Context) -> Iterator[Issue]:
         if None in has or model.kind == "subclassed":
             return  # a layer whose weights are unknown, or a model with its own weights
         trainable = [
-            layer for layer, weights in zip(model.layers, has) if weights and layer.trainable
+            layer
+            for layer, weights in zip(model.layers, has, strict=True)
+            if weights and layer.trainable
         ]
         if trainable:
             return

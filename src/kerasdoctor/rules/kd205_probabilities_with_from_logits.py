@@ -40,7 +40,8 @@ def probabilities_with_from_logits(ctx: Context) -> Iterator[Issue]:
     floor of log(1 + (C - 1) / e) for C classes (1.46 for 10). In the seed case the
     model reaches accuracy 0.685 instead of 0.808 on JAX. TensorFlow only warns ("Was
     this intended?") and reads the logits cached on a softmax/sigmoid output, so there
-    training is unharmed: the same script trains differently per backend.
+    training is unharmed, unless a layer such as Dropout comes after the activation:
+    the same script trains differently per backend.
 
     ## Known problems
     A softmax over 2 or more units with a binary loss is reported by KD202 alone, and a

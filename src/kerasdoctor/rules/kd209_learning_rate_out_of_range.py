@@ -41,10 +41,9 @@ CLASS_RANGES: dict[str, tuple[float, float, float]] = {
     "Lamb": (1e-6, 0.05, 1e-3),
     "Muon": (1e-6, 0.05, 1e-3),
 }
-_KERAS_OPTIMIZERS = {
-    "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax", "Ftrl", "Lamb", "Lion",
-    "Muon", "Nadam", "RMSprop", "SGD",
-}
+_KERAS_OPTIMIZERS = frozenset(
+    "Adadelta Adafactor Adagrad Adam AdamW Adamax Ftrl Lamb Lion Muon Nadam RMSprop SGD".split()
+)
 _TOLERANCE = 1e-6  # learning rates are float32: 0.01 reads back as 0.009999999776
 
 
@@ -85,17 +84,17 @@ def learning_rate_out_of_range(
     | lion | Lion | 1e-6 to 3e-3 | 1e-3 |
 
     Outside the range is a warning. More than `far_above` (10) times above the top, or
-    more than `far_below` (100) times below the bottom, is an error: seed case N2,
-    `SGD(learning_rate=10.0)`, is 20 times above SGD's top and nothing trains. The
+    more than `far_below` (100) times below the bottom, is an error:
+    `SGD(learning_rate=10.0)` is 20 times above SGD's top and nothing trains. The
     factors are asymmetric because too large a step breaks training at once, while
     too small a step only slows it down until it is smaller than float32 can add to
     a weight (about 1e-8 for Adam's unit-sized steps on weights near 0.05).
 
     ## Why is this bad?
     Too large a learning rate makes every update overshoot. On TensorFlow the loss
-    reaches NaN within a few epochs (N2: 2e13, 5e28, nan); on JAX and PyTorch the
-    softmax saturates, probabilities are clipped to 1e-7 and the loss plateaus near
-    12 with vanishing gradients. Keras raises nothing on any backend. Too small a
+    reaches NaN within a few epochs (`SGD(learning_rate=10.0)` on a small classifier:
+    2e13, 5e28, nan); on JAX and PyTorch the softmax saturates, probabilities are
+    clipped to 1e-7 and the loss plateaus near 12 with vanishing gradients. Keras raises nothing on any backend. Too small a
     learning rate moves the weights so little that the model looks untrainable. A
     negative learning rate climbs the loss; zero or NaN never trains at all.
 
@@ -177,12 +176,12 @@ def learning_rate_out_of_range(
 
     low, high, _ = ranges
     where = f"the usual range for {name}" + (
-        "" if name in _KERAS_OPTIMIZERS else f" (an {optimizer.family}-family optimiser)"
+        "" if name in _KERAS_OPTIMIZERS else f" (an optimiser of the {optimizer.family} family)"
     )
     if lr > high * (1 + _TOLERANCE):
         ratio = lr / high
         evidence["times_above"] = round(ratio, 3)
-        if ratio > far_above:
+        if ratio > far_above * (1 + _TOLERANCE):
             yield Issue(
                 f"The learning rate is {ratio:.0f} times the top of {where} ({fmt(high)}): every "
                 "update overshoots, so the loss diverges (NaN on TensorFlow) or the outputs "
@@ -204,7 +203,7 @@ def learning_rate_out_of_range(
     elif lr < low * (1 - _TOLERANCE) and not schedule:
         ratio = low / lr
         evidence["times_below"] = round(ratio, 3)
-        if ratio > far_below:
+        if ratio > far_below * (1 + _TOLERANCE):
             yield Issue(
                 f"The learning rate is {ratio:.0f} times below {where} ({fmt(low)} to "
                 f"{fmt(high)}): the updates are too small to change the weights, so nothing "

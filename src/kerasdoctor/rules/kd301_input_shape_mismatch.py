@@ -96,18 +96,23 @@ def input_shape_mismatch(ctx: Context, *, min_spatial: int = 8) -> Iterator[Issu
         if expected is not None:
             case = _built_case(model, shape, expected, x_name, ctx.data.batch_size)
             received = f"Received: {x_name}.shape={shape_text(shape)}, input shape={expected}"
-            where = f"input {name!r}" if len(model.inputs) > 1 else None
+            # An Input's name is its InputLayer's; auto-generated names say nothing.
+            named = len(model.inputs) > 1 and not name.startswith("keras_tensor")
+            where = name if named else None
         else:
             first = model.layers[0] if model.layers else None
             if first is None or first.input_spec is None:
                 continue
             case = _unbuilt_case(first, shape, x_name, min_spatial)
             received = (
-                f"Received: {x_name}.shape={shape_text(shape)}, first layer "
-                f"{first.cls} {first.name!r}"
+                f"Received: {x_name}.shape={shape_text(shape)}, "
+                f"{first.name}.input_spec={_spec_text(first)}"
             )
             if case is not None and case.case == "channels_first_silent":
-                received += f" with output shape {shape_text(first.output_shape)}"
+                received += (
+                    f", {first.name}.data_format={first.data_format!r}, "
+                    f"{first.name} output shape={shape_text(first.output_shape)}"
+                )
             where = first.name
         if case is None:
             continue
@@ -125,6 +130,23 @@ def input_shape_mismatch(ctx: Context, *, min_spatial: int = 8) -> Iterator[Issu
         )
 
 
+def _n_shape(*dims) -> str:
+    """`(N, 28, 28, 1)`: a data shape with any number of samples."""
+    return f"(N, {', '.join(str(d) for d in dims)})"
+
+
+def _spec_text(layer: LayerFacts) -> str:
+    spec = layer.input_spec
+    parts = [
+        f"{key}={getattr(spec, key)}"
+        for key in ("ndim", "min_ndim", "max_ndim")
+        if getattr(spec, key) is not None
+    ]
+    if spec.axes:
+        parts.append(f"axes={dict(spec.axes)}")
+    return f"InputSpec({', '.join(parts)})"
+
+
 def _has_sequence_layers(model: ModelFacts) -> bool:
     return any(
         layer.kind in _SEQUENCE_KINDS or layer.cls in ("Conv1D", "SeparableConv1D")
@@ -133,8 +155,10 @@ def _has_sequence_layers(model: ModelFacts) -> bool:
 
 
 def _channels_first_model(model: ModelFacts) -> bool:
-    return any(layer.data_format == "channels_first" and layer.kind in ("conv", "pool")
-               for layer in model.layers)
+    return any(
+        layer.data_format == "channels_first" and layer.kind in ("conv", "pool")
+        for layer in model.layers
+    )
 
 
 def _built_case(
@@ -150,11 +174,12 @@ def _built_case(
         return None
     want = f"{x} of shape {shape_text((shape[0], *es))}"
     if len(xs) == len(es) - 1:
-        if fits(xs, es[1:]) and es[0] is not None and es[0] == batch_size:
+        lead, last = fits(xs, es[1:]), fits(xs, es[:-1])
+        if lead and es[0] is not None and es[0] == batch_size:
             return _batch_in_shape(xs, es, x, want, certain=True)
-        if fits(xs, es[:-1]):
-            return _missing_last_axis(model, xs, es, x, want)
-        if fits(xs, es[1:]):
+        if last and not (lead and es[0] is None):
+            return _missing_last_axis(xs, es, x, want)
+        if lead:
             if es[0] in _BATCH_SIZES and not _has_sequence_layers(model):
                 return _batch_in_shape(xs, es, x, want, certain=False)
             return _missing_time_axis(xs, es, x, want)
@@ -206,12 +231,10 @@ def _missing_time_axis(xs: tuple, es: tuple, x: str, want: str) -> _Case:
     steps = "a variable number of" if es[0] is None else str(es[0])
     also = (
         f" (If {es[0]} is meant as the batch size, write keras.Input(shape={shape_text(xs)}).)"
-        if es[0] in _BATCH_SIZES else ""
+        if es[0] in _BATCH_SIZES
+        else ""
     )
-    fix = (
-        f"{x} = {x}[:, None, :]  # each sample as one time step: {shape_text(('N', 1, *xs))}"
-        .replace("'", "")
-    )
+    fix = f"{x} = {x}[:, None, :]  # each sample as one time step: {_n_shape(1, *xs)}"
     if es[0] is not None:
         fix += (
             f"\n# with keras.Input(shape=(None, {', '.join(str(d) for d in xs)})), or cut {x} "
@@ -219,14 +242,18 @@ def _missing_time_axis(xs: tuple, es: tuple, x: str, want: str) -> _Case:
         )
     return _Case(
         f"{x} has no time axis: one sample is {shape_text(xs)}, but the model expects "
-        f"sequences of {steps} steps of {shape_text(es[1:])}.{also}",
+        f"sequences of {steps} steps of {_step(es[1:])}.{also}",
         want,
         fix,
         "missing_time_axis",
     )
 
 
-def _missing_last_axis(model: ModelFacts, xs: tuple, es: tuple, x: str, want: str) -> _Case:
+def _step(dims: tuple) -> str:
+    return f"{dims[0]} features" if len(dims) == 1 else shape_text(dims)
+
+
+def _missing_last_axis(xs: tuple, es: tuple, x: str, want: str) -> _Case:
     channels = es[-1]
     if len(es) == 3 and channels in (3, 4):
         return _Case(
@@ -260,7 +287,7 @@ def _missing_last_axis(model: ModelFacts, xs: tuple, es: tuple, x: str, want: st
 
 
 def _channels_first(xs: tuple, es: tuple, x: str, want: str) -> _Case:
-    moved = shape_text(("N", *xs[1:], xs[0])).replace("'", "")
+    moved = _n_shape(*xs[1:], xs[0])
     if len(xs) == 2:
         return _Case(
             f"{x} has its two axes swapped: one sample is {shape_text(xs)}, the model expects "
@@ -281,7 +308,7 @@ def _channels_first(xs: tuple, es: tuple, x: str, want: str) -> _Case:
 
 
 def _channels_last(xs: tuple, es: tuple, x: str, want: str) -> _Case:
-    moved = shape_text(("N", xs[-1], *xs[:-1])).replace("'", "")
+    moved = _n_shape(xs[-1], *xs[:-1])
     return _Case(
         f"{x} holds channels-last images {shape_text(xs)} (channels on the last axis), but the "
         f"model is channels-first and expects {shape_text(es)}.",
@@ -377,7 +404,7 @@ def _unbuilt_case(first: LayerFacts, shape: tuple, x: str, min_spatial: int) -> 
             f"and {x} holds {shape_text(xs)} images.",
             want,
             f"{x} = {x}{new}  # one (grayscale) channel: "
-            + shape_text(("N", 1, *xs) if channels_first else ("N", *xs, 1)).replace("'", ""),
+            + (_n_shape(1, *xs) if channels_first else _n_shape(*xs, 1)),
             "missing_channel_axis",
         )
     if too_low and need == 4 and spatial and rank == 2:
@@ -410,8 +437,7 @@ def _unbuilt_case(first: LayerFacts, shape: tuple, x: str, min_spatial: int) -> 
             f"{x} lacks an axis: the first layer {layer} expects {bound} input {axes}, and "
             f"{x} has rank {rank}.",
             want,
-            f"{x} = {x}[..., None]  # "
-            + shape_text(("N", *xs, 1)).replace("'", ""),
+            f"{x} = {x}[..., None]  # " + _n_shape(*xs, 1),
             "missing_last_axis",
         )
     if too_high and shape[need:] and all(d == 1 for d in shape[need:]):
@@ -443,7 +469,7 @@ def _silent_channels_first(
     xs = tuple(shape[1:])
     if xs[0] not in (1, 3) or xs[-1] in (1, 3, 4) or min(xs[1:]) < min_spatial:
         return None
-    moved = shape_text(("N", *xs[1:], xs[0])).replace("'", "")
+    moved = _n_shape(*xs[1:], xs[0])
     return _Case(
         f"{x} looks like channels-first images {shape_text(xs)} ({xs[0]} channels on axis 1), "
         f"but {first.cls} {first.name!r} is channels-last: it reads the last axis ({xs[-1]}) as "

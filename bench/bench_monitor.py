@@ -1,0 +1,166 @@
+"""Benchmark: the cost of `kerasdoctor.Monitor()` at its defaults, as a ratio of step time.
+
+Budget (issue 5): the Monitor at its defaults costs at most 3% of the step time, on this
+machine's CPU and on a GPU.
+
+Trains a small MLP (20 -> 64 -> 64 -> 10) and a small CNN (28x28x1 -> Conv 8 -> pool ->
+Conv 16 -> Dense 10) with and without the Monitor, in interleaved rounds (the order of the
+two inside each round is shuffled), on the same compiled model, so that compilation is paid
+once. The measure is the process CPU time per step (all threads: Keras's async batch-end
+workers and the Monitor's included) of each epoch after the first of each `fit()`, whose
+median is compared; wall time is printed too but is disturbed by other jobs on a shared box.
+An epoch-only timing callback reads the clocks, so it does not change how Keras dispatches
+batch ends.
+
+Run:
+    KERAS_BACKEND=jax .venv/bin/python -m bench.bench_monitor
+    KERAS_BACKEND=tensorflow .venv/bin/python -m bench.bench_monitor
+    KERAS_BACKEND=torch .venv/bin/python -m bench.bench_monitor
+
+Options: `--rounds N` (default 5), `--epochs N` per fit (default 3, the first is not timed),
+`--steps N` steps per epoch (default: per backend, about a second of CPU time per epoch),
+`--models mlp,cnn`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import time
+
+import numpy as np
+
+STEPS = {  # steps per epoch: about a second of CPU per epoch on a 2-core box
+    "jax": {"mlp": 2000, "cnn": 300},
+    "tensorflow": {"mlp": 800, "cnn": 200},
+    "torch": {"mlp": 300, "cnn": 100},
+}
+BATCH = 32
+
+
+def _models():
+    import keras
+
+    def mlp():
+        model = keras.Sequential(
+            [
+                keras.Input((20,)),
+                keras.layers.Dense(64, activation="relu"),
+                keras.layers.Dense(64, activation="relu"),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
+        rng = np.random.default_rng(0)
+        return model, lambda n: (
+            rng.standard_normal((n, 20)).astype("float32"),
+            rng.integers(0, 10, size=n),
+        )
+
+    def cnn():
+        model = keras.Sequential(
+            [
+                keras.Input((28, 28, 1)),
+                keras.layers.Conv2D(8, 3, activation="relu"),
+                keras.layers.MaxPooling2D(),
+                keras.layers.Conv2D(16, 3, activation="relu"),
+                keras.layers.Flatten(),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
+        rng = np.random.default_rng(0)
+        return model, lambda n: (
+            rng.random((n, 28, 28, 1), dtype=np.float32),
+            rng.integers(0, 10, size=n),
+        )
+
+    return {"mlp": mlp, "cnn": cnn}
+
+
+def _timer():
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        """CPU and wall seconds per epoch; epoch hooks only (batch dispatch unchanged)."""
+
+        def __init__(self):
+            super().__init__()
+            self.cpu: list[float] = []
+            self.wall: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._cpu, self._wall = time.process_time(), time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.cpu.append(time.process_time() - self._cpu)
+            self.wall.append(time.perf_counter() - self._wall)
+
+    return EpochTimer()
+
+
+def bench(name: str, rounds: int, epochs: int, steps: int) -> dict[str, float]:
+    import keras
+
+    from kerasdoctor import Monitor
+
+    keras.utils.set_random_seed(0)
+    model, data = _models()[name]()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    x, y = data(steps * BATCH)
+    model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)  # compile, warm up
+    per_step: dict[str, list[float]] = {"off": [], "on": []}
+    wall: dict[str, list[float]] = {"off": [], "on": []}
+    order = random.Random(0)
+    for _ in range(rounds):
+        conditions = ["off", "on"]
+        order.shuffle(conditions)
+        for condition in conditions:
+            timer = _timer()
+            callbacks = [timer] + ([Monitor()] if condition == "on" else [])
+            model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=callbacks)
+            per_step[condition] += [c / steps for c in timer.cpu[1:]]
+            wall[condition] += [w / steps for w in timer.wall[1:]]
+            if condition == "on":
+                found = callbacks[1].report
+                if found.findings:
+                    print(f"  (the Monitor reported {found.codes} on {name})")
+    off, on = statistics.median(per_step["off"]), statistics.median(per_step["on"])
+    return {
+        "cpu_off_ms": off * 1e3,
+        "cpu_on_ms": on * 1e3,
+        "ratio": on / off,
+        "wall_off_ms": statistics.median(wall["off"]) * 1e3,
+        "wall_on_ms": statistics.median(wall["on"]) * 1e3,
+        "epochs": len(per_step["on"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    import keras
+
+    backend = keras.backend.backend()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--models", default="mlp,cnn")
+    args = parser.parse_args(argv)
+    print(
+        f"Monitor overhead, backend={backend}, {os.cpu_count()} CPUs, batch {BATCH}, "
+        f"{args.rounds} interleaved rounds x {args.epochs - 1} timed epochs; budget: ratio <= 1.03"
+    )
+    print(f"{'model':6} {'steps':>6} {'cpu ms/step off':>16} {'on':>8} {'ratio':>7} "
+          f"{'wall ms/step off':>17} {'on':>8}")
+    for name in args.models.split(","):
+        steps = args.steps or STEPS.get(backend, STEPS["tensorflow"])[name]
+        r = bench(name, args.rounds, args.epochs, steps)
+        verdict = "ok" if r["ratio"] <= 1.03 else "OVER BUDGET"
+        print(
+            f"{name:6} {steps:6d} {r['cpu_off_ms']:16.3f} {r['cpu_on_ms']:8.3f} "
+            f"{r['ratio']:7.3f} {r['wall_off_ms']:17.3f} {r['wall_on_ms']:8.3f}  {verdict}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,192 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from statistics import median
+
+from kerasdoctor.context import Context
+from kerasdoctor.rule import Issue, Severity, rule
+from kerasdoctor.rules._data_model import inputs_with_data
+from kerasdoctor.rules._quality import clean_numeric, fmt, input_path, scaled_in_model
+
+
+@rule(
+    "KD315",
+    "unscaled-inputs",
+    summary="Inputs far from unit scale and not rescaled in the model",
+    severity=Severity.WARNING,
+    fix="Scale the inputs: `x / 255.0` for pixels, a `Normalization` layer for features.",
+)
+def unscaled_inputs(
+    ctx: Context, *, max_abs: float = 1000.0, max_ratio: float = 100.0
+) -> Iterator[Issue]:
+    """## What it does
+    Checks for inputs far from unit scale that the model does not rescale itself (no
+    `Rescaling`, `Normalization` or other normalisation layer between the input and its
+    first layer with weights, nor right after that layer):
+
+    - raw pixels: whole numbers in [0, 255] reaching 100 or more, in images (rank 3 or
+      more) or flattened images (64 or more columns);
+    - tabular columns whose scales differ by orders of magnitude: columns whose largest
+      |value| is `max_ratio` (default 100) times that of the median column, and at least 10;
+    - values with |x| of `max_abs` (default 1000) or more.
+
+    The defaults keep ordinary data quiet: features of order 1 to 100 train fine with
+    Adam, while a column 100x larger than the others decides the first layer's output on
+    its own, and values in the thousands give first-layer outputs in the thousands.
+
+    ## Why is this bad?
+    Dense and convolution kernels are initialised for inputs of unit scale. Pixels in
+    0..255 give first-layer outputs in the hundreds: the softmax saturates, and on JAX and
+    PyTorch training sticks at loss ~14.4 (= 0.9 x -ln 1e-7) with accuracy 0.10; on
+    TensorFlow with SGD the first epoch's loss is ~190,000, then it sticks at ln 10 = 2.30
+    (seed case O). Columns with scales 1 and 100,000 make one direction of the loss
+    surface 10^10 times steeper than another.
+
+    ## Known problems
+    Inputs that feed an `Embedding` (token ids) are not checked. A model that rescales in
+    a Lambda or custom layer, or inside a nested model, is trusted and not reported. Only
+    the sampled rows are looked at.
+
+    ## References
+    - [Keras: Rescaling layer](https://keras.io/api/layers/preprocessing_layers/image_preprocessing/rescaling/)
+    - [Keras: Normalization layer](https://keras.io/api/layers/preprocessing_layers/numerical/normalization/)
+    - [Keras example: simple MNIST convnet (x / 255)](https://keras.io/examples/vision/mnist_convnet/)
+    - [LeCun et al., Efficient BackProp (input normalisation)](http://yann.lecun.com/exdb/publis/pdf/lecun-98b.pdf)
+    """
+    model = ctx.model
+    if model is None:
+        return
+    for input_name, _, x, name in inputs_with_data(ctx):
+        if not clean_numeric(x) or x.nan + x.inf == x.rows:
+            continue
+        path = input_path(model, input_name)
+        if not path or scaled_in_model(path) is not False:
+            continue
+        first = path[-1]
+        if first.kind == "embedding":
+            continue
+        after = model.children(first.name)
+        if len(after) == 1 and after[0].kind == "norm":
+            continue
+        where = (
+            f"no Rescaling or Normalization layer before {first.name!r}, its first layer "
+            "with weights"
+        )
+        shape = tuple(x.shape)
+        received = (
+            f"Received: {name}.shape={shape}, {name}.dtype={x.dtype}, range=[{fmt(x.min)}, "
+            f"{fmt(x.max)}], mean={fmt(x.mean)}, std={fmt(x.std)}."
+        )
+        evidence = {
+            "input": name, "dtype": x.dtype, "min": x.min, "max": x.max, "mean": x.mean,
+            "std": x.std, "first_layer": first.name,
+        }
+        image_like = x.rank >= 3 or (x.rank == 2 and shape[1] is not None and shape[1] >= 64)
+        if x.integral and x.min >= 0 and 100 <= x.max <= 255 and image_like:
+            yield Issue(
+                f"{name} holds raw pixel values (whole numbers in [{fmt(x.min)}, "
+                f"{fmt(x.max)}]) and the model does not rescale them: {where}. First-layer "
+                "outputs start in the hundreds; a softmax saturates, and training can stick "
+                "at chance accuracy (loss ~14.4 on JAX and PyTorch). " + received,
+                expected="Inputs of unit scale: pixels in [0, 1] (or standardised).",
+                fix=(
+                    f"{name} = {name}.astype('float32') / 255.0\n"
+                    "# or, inside the model: keras.layers.Rescaling(1 / 255) as its first layer"
+                ),
+                layer=first.name,
+                evidence=evidence,
+            )
+            continue
+        wide = _wide_columns(x, max_ratio)
+        if wide:
+            typical, cols = wide
+            listed = ", ".join(f"{label} (up to {fmt(top)})" for label, top in cols[:5])
+            more = f" and {len(cols) - 5} more" if len(cols) > 5 else ""
+            yield Issue(
+                f"The columns of {name} differ in scale by orders of magnitude: {listed}{more} "
+                f"against a median column up to {fmt(typical)}, and the model does not "
+                f"normalise them: {where}. The large columns decide the first layer's "
+                "output on their own. " + received,
+                expected=f"Columns of similar scale (each below {fmt(max_ratio)}x the median).",
+                fix=_normalize_fix(name),
+                layer=first.name,
+                evidence={**evidence, "columns": [label for label, _ in cols],
+                          "median_column_absmax": typical},
+            )
+            continue
+        if max(abs(x.min), abs(x.max)) >= max_abs:
+            yield Issue(
+                f"{name} has values up to |{fmt(max(abs(x.min), abs(x.max)))}|, far from unit "
+                f"scale, and the model does not normalise them: {where}. First-layer outputs "
+                "start in the thousands, saturating activations and making the loss "
+                "surface steep. " + received,
+                expected="Inputs of unit scale (standardised: mean 0, std 1).",
+                fix=_normalize_fix(name),
+                layer=first.name,
+                evidence=evidence,
+            )
+
+
+def _wide_columns(x, max_ratio: float) -> tuple[float, list[tuple[str, float]]] | None:
+    """(median column scale, [(column label, its largest |value|)]) of the outsized columns."""
+    scales = x.feature_absmax
+    if not scales or len(scales) < 2:
+        return None
+    nonzero = [s for s in scales if s > 0 and s == s]
+    if len(nonzero) < 2:
+        return None
+    typical = median(nonzero)
+    names = x.feature_names
+    cols = [
+        (repr(names[i]) if names else f"column {i}", s)
+        for i, s in enumerate(scales)
+        if s == s and s >= 10 and s >= max_ratio * typical
+    ]
+    return (typical, sorted(cols, key=lambda c: -c[1])) if cols else None
+
+
+def _normalize_fix(name: str) -> str:
+    return (
+        "norm = keras.layers.Normalization()\n"
+        f"norm.adapt({name})  # then make norm the model's first layer, after keras.Input\n"
+        f"# or: {name} = sklearn.preprocessing.StandardScaler().fit_transform({name})"
+    )
+
+
+def bad() -> Context:
+    import keras
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(500, 28, 28)).astype("uint8")  # like MNIST, unscaled
+    y = rng.integers(0, 10, size=(500,))
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(64, activation="relu", name="hidden"),
+            keras.layers.Dense(10, activation="softmax", name="out"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return Context.of(model, x, y)
+
+
+def good() -> Context:
+    import keras
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(500, 28, 28)).astype("uint8")
+    y = rng.integers(0, 10, size=(500,))
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Rescaling(1 / 255, name="rescale"),
+            keras.layers.Flatten(name="flatten"),
+            keras.layers.Dense(64, activation="relu", name="hidden"),
+            keras.layers.Dense(10, activation="softmax", name="out"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return Context.of(model, x, y)

@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+from kerasdoctor.context import Context
+from kerasdoctor.rule import Issue, Severity, rule
+from kerasdoctor.rules._training import (
+    accuracy_key,
+    bad_from_the_start,
+    chance_loss,
+    epoch_name,
+    fmt,
+    learning_rate,
+    learning_rate_verdict,
+    optimizer_code,
+    received_optimizer,
+    scale_fix,
+    unscaled_input,
+)
+
+
+@rule(
+    "KD404",
+    "loss-stuck-at-chance",
+    summary="The loss stays at the level of a uniform guess",
+    severity=Severity.WARNING,
+    fix="Check the learning rate, the optimizer and the input scale.",
+)
+def loss_stuck_at_chance(
+    ctx: Context,
+    *,
+    patience: int = 3,
+    tolerance: float = 0.05,
+    min_improvement: float = 0.01,
+    min_steps: int = 50,
+) -> Iterator[Issue]:
+    """## What it does
+    Checks for a classifier whose training loss has stayed at the chance level for the
+    last `patience` (3) epochs: within `tolerance` (5%) of `ln C` (C classes; `ln 2` for a
+    binary output), or between the entropy of the label frequencies and `ln C` when the
+    labels are known, improving by less than `min_improvement` (1%) over those epochs
+    (and at least `min_steps` (50) steps).
+
+    ## Why is this bad?
+    `ln C` is the loss of predicting every class with probability `1/C`: a model at that
+    level has learned nothing about the inputs; one at the entropy of the label frequencies
+    has only learned how often each class occurs (its accuracy is the majority-class rate).
+    When the data carry a signal, a working set-up leaves this level within an epoch or two
+    (Adam on a learnable 10-class problem: 2.30 -> 1.75 in the second epoch, while the
+    default `Ftrl()` stays at 2.30). The likely causes, from the facts: a learning rate 100
+    times below its optimiser's default, the `Ftrl` optimiser, inputs that are not scaled
+    (the first batch was already far above `ln C`: large early updates killed the units),
+    or labels that carry no information about the inputs.
+
+    ## Known problems
+    Labels that truly carry no signal (random labels, or labels shuffled separately from
+    the inputs) look the same: then the data, not the model, is at fault. A model that
+    starts slowly and takes off after three epochs is reported too early.
+
+    ## References
+    - [Keras: optimizers](https://keras.io/api/optimizers/)
+    - [Karpathy, A Recipe for Training Neural Networks (verify loss at init)](https://karpathy.github.io/2019/04/25/recipe/)
+    """
+    chance = chance_loss(ctx.model)
+    trace = ctx.trace
+    logs = [entry for entry in trace.epoch_logs if entry.get("loss") is not None]
+    if chance is None or len(logs) < patience:
+        return
+    window = logs[-patience:]
+    losses = [entry["loss"] for entry in window]
+    low = _label_entropy(ctx, chance[2]) or chance[0]
+    if not all(math.isfinite(v) for v in losses):
+        return
+    if not all(low * (1 - tolerance) <= v <= chance[0] * (1 + tolerance) for v in losses):
+        return
+    if losses[0] - losses[-1] > min_improvement * losses[0]:
+        return
+    steps = trace.steps_per_epoch
+    if steps is not None and steps * patience < min_steps:
+        return
+    start = len(logs) - patience
+    for i in range(start - 1, -1, -1):  # how far back the plateau goes
+        value = logs[i]["loss"]
+        if not low * (1 - tolerance) <= value <= chance[0] * (1 + tolerance):
+            break
+        start = i
+    epoch = trace.epoch_number(trace.epoch_logs.index(logs[start]))
+    key = accuracy_key(window[-1])
+    accuracy = window[-1].get(key) if key else None
+    optimizer, lr = learning_rate(ctx.model)
+    absmax = unscaled_input(ctx)
+    evidence = {
+        "epoch": epoch + 1,
+        "loss": losses[-1],
+        "chance_loss": chance[0],
+        "accuracy": accuracy,
+        "learning_rate": lr,
+    }
+    verdict = learning_rate_verdict(ctx.model)
+    if optimizer is not None and optimizer.family == "ftrl":
+        cause = (
+            f"the Ftrl optimizer (learning_rate={lr:g}) barely moves the weights of a dense "
+            "network"
+        )
+        fix = "optimizer=keras.optimizers.Adam(learning_rate=0.001)  # or Ftrl(learning_rate=0.1)"
+    elif verdict == "low":
+        cause = f"the learning rate {lr:g} is far too low for {optimizer.name}"
+        fix = f"optimizer={optimizer_code(ctx.model)}"
+    elif absmax is not None or bad_from_the_start(trace, chance):
+        cause = (
+            f"the inputs are not scaled (values up to {absmax:g})"
+            if absmax is not None
+            else f"the inputs are likely not scaled: the first batch's loss was "
+            f"{fmt(trace.losses[0])}, far above {chance[1]}, and the huge early updates left "
+            "the model predicting a constant"
+        )
+        fix = scale_fix(ctx)
+    elif verdict == "high":
+        cause = f"the learning rate {lr:g} is far too high for {optimizer.name}"
+        fix = f"optimizer={optimizer_code(ctx.model)}"
+    else:
+        cause = (
+            "the labels may carry no information about the inputs (shuffled separately?), or "
+            "the learning rate is too low"
+        )
+        fix = None
+    received = ", ".join(
+        p for p in (f"loss={fmt(losses[-1])}", f"accuracy={accuracy:.3f}" if accuracy is not None
+                    else "", received_optimizer(ctx.model)) if p
+    )
+    yield Issue(
+        f"The model is not learning: since {epoch_name(epoch)} the training loss has stayed at "
+        f"the chance level {chance[1]} = {chance[0]:.3f}, the loss of a uniform guess over "
+        f"{chance[2]} classes (assuming the labels carry a signal). Likely cause: {cause}. "
+        f"Received: {received}.",
+        expected=f"A training loss that falls below {chance[1]} = {chance[0]:.3f} within an "
+        "epoch or two.",
+        fix=fix,
+        evidence=evidence,
+    )
+
+
+def _label_entropy(ctx: Context, classes: int) -> float | None:
+    """The entropy of the label frequencies (the loss of predicting them), when known."""
+    y = ctx.data.y if ctx.data is not None else None
+    if y is None or not y.classes or len(y.classes) > classes:
+        return None
+    total = sum(y.classes.values())
+    return -sum(c / total * math.log(c / total) for c in y.classes.values() if c)
+
+
+def _context(optimizer: str, losses: tuple[float, ...]) -> Context:
+    import keras
+
+    from kerasdoctor.context import Trace
+
+    model = keras.Sequential(
+        [
+            keras.Input((20,)),
+            keras.layers.Dense(64, activation="relu", name="hidden"),
+            keras.layers.Dense(10, activation="softmax", name="out"),
+        ]
+    )
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
+    trace = Trace(
+        epoch_logs=tuple({"loss": v, "accuracy": 0.18} for v in losses),
+        steps_per_epoch=32,
+        losses=(2.50,),
+    )
+    return Context(model=Context.of(model).model, trace=trace)
+
+
+def bad() -> Context:
+    return _context("ftrl", (2.3081, 2.3004, 2.2993, 2.2985, 2.2977))
+
+
+def good() -> Context:
+    return _context("adam", (2.3101, 1.7459, 1.389, 1.1536, 0.9881))
