@@ -190,10 +190,14 @@ def main(argv: list[str] | None = None) -> int:
         dataset = tf_pipeline(x, y) if _has_tensorflow() else None
         cases = [
             ("diagnose(model, x, y)  [memmap]", lambda: kerasdoctor.diagnose(model, x, y)),
-            ("diagnose(..., validation_split=0.2)",
-             lambda: kerasdoctor.diagnose(model, x, y, validation_split=0.2)),
-            ("diagnose(model, tf.data pipeline)",
-             (lambda: kerasdoctor.diagnose(model, dataset)) if dataset is not None else None),
+            (
+                "diagnose(..., validation_split=0.2)",
+                lambda: kerasdoctor.diagnose(model, x, y, validation_split=0.2),
+            ),
+            (
+                "diagnose(model, tf.data pipeline)",
+                (lambda: kerasdoctor.diagnose(model, dataset)) if dataset is not None else None,
+            ),
             ("np.mean(x)  [one full pass, for scale]", lambda: float(np.mean(x))),
         ]
         for name, fn in cases:
@@ -213,8 +217,15 @@ def main(argv: list[str] | None = None) -> int:
             seconds, traced, rss, report = measure(
                 lambda: kerasdoctor.diagnose(model, small, y[: len(small)])
             )
-        print(row(f"diagnose on x[:{len(small)}] warm (size check)", seconds, traced, rss,
-                  f"{len(report)} findings"))
+        print(
+            row(
+                f"diagnose on x[:{len(small)}] warm (size check)",
+                seconds,
+                traced,
+                rss,
+                f"{len(report)} findings",
+            )
+        )
 
         worst_s = max(r[1] for r in results)
         worst_mb = max(max(r[2], r[3]) for r in results)
@@ -223,7 +234,6 @@ def main(argv: list[str] | None = None) -> int:
             f"budget: < {BUDGET_S:.0f} s and < {BUDGET_MB:.0f} MB extra per diagnose(): "
             f"worst {worst_s:.3f} s, {worst_mb:.1f} MB -> {'OK' if ok else 'OVER BUDGET'}"
         )
-        del x
         return 0 if ok else 1
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -195,8 +195,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     _quiet_backend()
-    from rich.rule import Rule as Heading
-
     from kerasdoctor import gallery
 
     out = render.console()
@@ -211,7 +209,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         )
         surprises = 0
         for number, case in enumerate(cases, 1):
-            out.print(Heading(f"{number}. {case.family}: {case.title}", align="left"))
+            out.print(f"[bold]── {number}. {case.family}: {case.title}[/]", highlight=False)
             out.print(f"[dim]Keras alone:[/] {case.keras_says}\n", highlight=False)
             broken = gallery.diagnose_setup(case.broken)
             render.print_report(broken)

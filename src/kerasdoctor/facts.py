@@ -910,7 +910,7 @@ def _memmap_rows(value: Any, idx: Any):
         return None
     row_bytes = value.itemsize * math.prod(value.shape[1:])
     expected = value.itemsize
-    for dim, stride in zip(reversed(value.shape[1:]), reversed(value.strides[1:])):
+    for dim, stride in zip(reversed(value.shape[1:]), reversed(value.strides[1:]), strict=True):
         if dim > 1 and stride != expected:
             return None
         expected *= dim
@@ -1000,7 +1000,9 @@ def summarize(
         if labels:
             distinct, counts = _distinct(good, stats["integral"])
             if distinct.size <= MAX_DISTINCT:
-                stats["values"] = {float(v): int(c) for v, c in zip(distinct, counts)}
+                stats["values"] = {
+                    float(v): int(c) for v, c in zip(distinct, counts, strict=True)
+                }
             stats["classes"], stats["one_hot"] = _classes(
                 values, all_finite, stats, distinct, counts
             )
@@ -1060,7 +1062,7 @@ def _classes(values, all_finite, stats, distinct, counts) -> tuple[dict[int, int
     if values.ndim == 1 or (values.ndim == 2 and values.shape[1] == 1):
         if distinct.size > MAX_DISTINCT:
             return None, False
-        return {int(i): int(c) for i, c in zip(distinct, counts)}, False
+        return {int(i): int(c) for i, c in zip(distinct, counts, strict=True)}, False
     if values.ndim == 2 and values.shape[1] > 1:
         in01 = stats["min"] >= 0 and stats["max"] <= 1
         if in01 and np.all(values.sum(axis=1) == 1):
@@ -1362,10 +1364,10 @@ def _duplicates(train: Any, val: Any, rows: int) -> tuple[int, int]:
     if train_rows.shape[1] != val_rows.shape[1]:
         return 0, int(len(val_sample))
     first: dict[tuple[int, int], int] = {}
-    for i, key in enumerate(zip(*_row_hashes(train_rows))):
+    for i, key in enumerate(zip(*_row_hashes(train_rows), strict=True)):
         first.setdefault(key, i)
     hits = 0
-    for j, key in enumerate(zip(*_row_hashes(val_rows))):  # a hash match is confirmed byte for byte
+    for j, key in enumerate(zip(*_row_hashes(val_rows), strict=True)):  # confirmed byte for byte
         i = first.get(key)
         hits += i is not None and bool(np.array_equal(train_rows[i], val_rows[j]))
     return int(hits), int(len(val_sample))

@@ -52,12 +52,16 @@ def test_binary_probabilities_are_fine():
     assert not codes(_binary(), rand(300, 5), rand(300))
 
 
-def test_seed_c_two_softmax_units_with_bce():
+def test_seed_c_two_softmax_units_with_bce_is_left_to_kd202():
     y = (np.arange(100) % 2).reshape(-1, 1)
-    (finding,) = findings(_binary(2, "softmax"), rand(100, 5), y)
+    assert not findings(_binary(2, "softmax"), rand(100, 5), y)
+
+
+def test_two_sigmoid_units_with_bce_and_one_label_column():
+    y = (np.arange(100) % 2).reshape(-1, 1)
+    (finding,) = findings(_binary(2, "sigmoid"), rand(100, 5), y)
     assert finding.code == "KD308" and not finding.evidence["silent"]
     assert "Dense(1, activation='sigmoid', name='out')" in finding.fix
-    assert "sparse_categorical_crossentropy" in finding.fix
 
 
 def test_mse_broadcasts_silently():

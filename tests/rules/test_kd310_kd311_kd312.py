@@ -18,7 +18,9 @@ def _label_codes(model, x, y, **kwargs):
 # -- KD310 -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("divisor", "dtype"), [(255, "float32"), (10, "float64"), (256, "float32")])
+@pytest.mark.parametrize(
+    ("divisor", "dtype"), [(255, "float32"), (10, "float64"), (256, "float32")]
+)
 def test_kd310_sparse_labels_divided_by_a_constant(divisor, dtype):
     y = (ints(10, 300) / divisor).astype(dtype)
     model = mlp(units=10, activation="softmax", loss="sparse_categorical_crossentropy")
@@ -72,8 +74,9 @@ def test_kd310_multi_output_names_the_head():
     kind = keras.layers.Dense(10, activation="softmax", name="kind")(hidden)
     price = keras.layers.Dense(1, name="price")(hidden)
     model = keras.Model(inputs, {"kind": kind, "price": price})
-    model.compile(optimizer="adam",
-                  loss={"kind": "sparse_categorical_crossentropy", "price": "mse"})
+    model.compile(
+        optimizer="adam", loss={"kind": "sparse_categorical_crossentropy", "price": "mse"}
+    )
     y = {"kind": ints(10, 300) / 255.0, "price": normal(300, 1)}
     (finding,) = findings(model, normal(300, 8), y, "KD310")
     assert "output 'kind'" in finding.message
@@ -128,8 +131,9 @@ def test_kd311_min_distinct_is_a_parameter():
 
     y = np.random.default_rng(0).choice([0.3, 1.7, 2.2, 3.9, 5.1], size=300)
     model = mlp(units=6, activation="softmax", loss="sparse_categorical_crossentropy")
-    report = kerasdoctor.diagnose(model, normal(300, 8), y, select=["KD311"],
-                                  params={"KD311": {"min_distinct": 5}})
+    report = kerasdoctor.diagnose(
+        model, normal(300, 8), y, select=["KD311"], params={"KD311": {"min_distinct": 5}}
+    )
     assert report.codes == ["KD311"]
 
 
@@ -158,8 +162,9 @@ def test_kd312_many_values_look_like_counts():
     assert "KD312" not in codes(mlp(), normal(600, 8), y)
     import kerasdoctor
 
-    report = kerasdoctor.diagnose(mlp(), normal(600, 8), y, select=["KD312"],
-                                  params={"KD312": {"max_classes": 20}})
+    report = kerasdoctor.diagnose(
+        mlp(), normal(600, 8), y, select=["KD312"], params={"KD312": {"max_classes": 20}}
+    )
     assert report.codes == ["KD312"]
 
 

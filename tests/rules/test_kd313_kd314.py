@@ -51,8 +51,9 @@ def test_kd313_scale_threshold_is_a_parameter():
 
     y = np.random.default_rng(0).normal(50, 10, size=(300, 1))
     assert "KD313" not in codes(mlp(), normal(300, 8), y)
-    report = kerasdoctor.diagnose(mlp(), normal(300, 8), y, select=["KD313"],
-                                  params={"KD313": {"max_scale": 20}})
+    report = kerasdoctor.diagnose(
+        mlp(), normal(300, 8), y, select=["KD313"], params={"KD313": {"max_scale": 20}}
+    )
     assert report.codes == ["KD313"]
 
 
@@ -65,8 +66,13 @@ def test_kd313_leaves_binary_crossentropy_to_kd307():
 def test_kd313_unknown_activation_is_not_judged():
     import keras
 
-    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(1, name="pre"),
-                              keras.layers.Lambda(lambda t: t * 2, name="out")])
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.Dense(1, name="pre"),
+            keras.layers.Lambda(lambda t: t * 2, name="out"),
+        ]
+    )
     model.compile(optimizer="adam", loss="mse")
     y = np.random.default_rng(0).uniform(0, 1e6, size=(300, 1))
     assert "KD313" not in codes(model, normal(300, 8), y)
@@ -87,8 +93,9 @@ def test_kd314_nan_in_targets():
 def test_kd314_nan_in_validation_data():
     x_val = normal(50, 8)
     x_val[7, 1] = np.inf
-    (finding,) = findings(mlp(), normal(200, 8), normal(200, 1), "KD314",
-                          validation_data=(x_val, normal(50, 1)))
+    (finding,) = findings(
+        mlp(), normal(200, 8), normal(200, 1), "KD314", validation_data=(x_val, normal(50, 1))
+    )
     assert finding.message.startswith("x_val contains 1 Inf value;")
     assert "x_val, y_val = x_val[keep], y_val[keep]" in finding.fix
 

@@ -17,8 +17,9 @@ def _pixels(n=300, shape=(16, 16)):
 
 def test_kd315_float_pixels_not_divided_are_still_pixels():
     x = _pixels().astype("float32")
-    (finding,) = findings(mlp(inputs=(16, 16), units=10, activation="softmax"), x,
-                          ints(10, 300), "KD315")
+    (finding,) = findings(
+        mlp(inputs=(16, 16), units=10, activation="softmax"), x, ints(10, 300), "KD315"
+    )
     assert "raw pixel values" in finding.message
 
 
@@ -37,8 +38,14 @@ def test_kd315_scaling_layer_at_the_start(first):
         "Normalization": lambda: keras.layers.Normalization(),
         "BatchNormalization": lambda: keras.layers.BatchNormalization(),
     }[first]()
-    model = keras.Sequential([keras.Input((16, 16)), keras.layers.Flatten(), layer,
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16)),
+            keras.layers.Flatten(),
+            layer,
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     assert "KD315" not in codes(model, _pixels(), ints(10, 300))
 
@@ -46,9 +53,15 @@ def test_kd315_scaling_layer_at_the_start(first):
 def test_kd315_augmentation_does_not_rescale():
     import keras
 
-    model = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.RandomFlip(),
-                              keras.layers.Conv2D(4, 3, name="conv"), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 1)),
+            keras.layers.RandomFlip(),
+            keras.layers.Conv2D(4, 3, name="conv"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     (finding,) = findings(model, _pixels()[..., None], ints(10, 300), "KD315")
     assert finding.location.layer == "conv"
@@ -57,9 +70,15 @@ def test_kd315_augmentation_does_not_rescale():
 def test_kd315_batchnorm_right_after_the_first_conv_is_trusted():
     import keras
 
-    model = keras.Sequential([keras.Input((16, 16, 1)), keras.layers.Conv2D(4, 3),
-                              keras.layers.BatchNormalization(), keras.layers.Flatten(),
-                              keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 1)),
+            keras.layers.Conv2D(4, 3),
+            keras.layers.BatchNormalization(),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     assert "KD315" not in codes(model, _pixels()[..., None], ints(10, 300))
 
@@ -67,8 +86,14 @@ def test_kd315_batchnorm_right_after_the_first_conv_is_trusted():
 def test_kd315_a_lambda_at_the_start_is_trusted():
     import keras
 
-    model = keras.Sequential([keras.Input((16, 16)), keras.layers.Lambda(lambda t: t / 255.0),
-                              keras.layers.Flatten(), keras.layers.Dense(10, activation="softmax")])
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16)),
+            keras.layers.Lambda(lambda t: t / 255.0),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     assert "KD315" not in codes(model, _pixels().astype("float32"), ints(10, 300))
 
@@ -76,9 +101,14 @@ def test_kd315_a_lambda_at_the_start_is_trusted():
 def test_kd315_token_ids_into_an_embedding_are_not_pixels():
     import keras
 
-    model = keras.Sequential([keras.Input((20,)), keras.layers.Embedding(5000, 8),
-                              keras.layers.GlobalAveragePooling1D(),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [
+            keras.Input((20,)),
+            keras.layers.Embedding(5000, 8),
+            keras.layers.GlobalAveragePooling1D(),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
     model.compile(optimizer="adam", loss="binary_crossentropy")
     assert "KD315" not in codes(model, ints(5000, 300, 20), ints(2, 300, 1))
 
@@ -86,10 +116,14 @@ def test_kd315_token_ids_into_an_embedding_are_not_pixels():
 def test_kd315_columns_of_very_different_scales_are_named():
     pd = pytest.importorskip("pandas")
     rng = np.random.default_rng(0)
-    frame = pd.DataFrame({
-        "age": rng.uniform(18, 90, 300), "rooms": rng.integers(1, 8, 300).astype(float),
-        "share": rng.random(300), "income": rng.normal(60_000, 20_000, 300),
-    })
+    frame = pd.DataFrame(
+        {
+            "age": rng.uniform(18, 90, 300),
+            "rooms": rng.integers(1, 8, 300).astype(float),
+            "share": rng.random(300),
+            "income": rng.normal(60_000, 20_000, 300),
+        }
+    )
     (finding,) = findings(mlp(inputs=4), frame, normal(300, 1), "KD315")
     assert "'income'" in finding.message and "'age'" not in finding.message
     assert "norm.adapt(x)" in finding.fix
@@ -123,8 +157,13 @@ def test_kd315_functional_model_with_and_without_rescaling():
 
 def test_kd315_unit_scale_images_are_fine():
     x = _pixels().astype("float32") / 255.0
-    assert "KD315" not in codes(mlp(inputs=(16, 16), units=10, activation="softmax",
-                                    loss="sparse_categorical_crossentropy"), x, ints(10, 300))
+    assert "KD315" not in codes(
+        mlp(
+            inputs=(16, 16), units=10, activation="softmax", loss="sparse_categorical_crossentropy"
+        ),
+        x,
+        ints(10, 300),
+    )
 
 
 # -- KD316 -------------------------------------------------------------------------------------
@@ -136,8 +175,9 @@ def test_kd316_needs_enough_rows():
     assert "KD316" not in codes(mlp(inputs=4), x, normal(200, 1))
     import kerasdoctor
 
-    report = kerasdoctor.diagnose(mlp(inputs=4), x, normal(200, 1), select=["KD316"],
-                                  params={"KD316": {"min_rows": 100}})
+    report = kerasdoctor.diagnose(
+        mlp(inputs=4), x, normal(200, 1), select=["KD316"], params={"KD316": {"min_rows": 100}}
+    )
     assert report.codes == ["KD316"]
 
 
@@ -196,7 +236,27 @@ def test_kd317_pandas_with_a_text_column():
 
 def test_kd317_object_labels():
     y = np.array(["yes", "no"] * 50, dtype=object)
-    (finding,) = findings(mlp(activation="sigmoid", loss="binary_crossentropy"), normal(100, 8),
-                          y, "KD317")
+    (finding,) = findings(
+        mlp(activation="sigmoid", loss="binary_crossentropy"), normal(100, 8), y, "KD317"
+    )
     assert "Invalid dtype: object" in finding.message
     assert "np.unique(y, return_inverse=True)" in finding.fix
+
+
+def test_kd315_resized_float_images_from_a_directory_pipeline():
+    tf = pytest.importorskip("tensorflow")
+    images = np.random.default_rng(0).uniform(0, 255, size=(64, 16, 16, 3)).astype("float32")
+    data = tf.data.Dataset.from_tensor_slices((images, ints(3, 64))).batch(16)
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((16, 16, 3)),
+            keras.layers.Conv2D(4, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    (finding,) = findings(model, data, None, "KD315")
+    assert "raw pixel values" in finding.message

@@ -35,8 +35,13 @@ def test_kd318_threshold():
     assert "KD318" not in codes(model, normal(1000, 8), _binary(positives=60))  # 94%
     import kerasdoctor
 
-    report = kerasdoctor.diagnose(model, normal(1000, 8), _binary(positives=60),
-                                  select=["KD318"], params={"KD318": {"max_share": 0.9}})
+    report = kerasdoctor.diagnose(
+        model,
+        normal(1000, 8),
+        _binary(positives=60),
+        select=["KD318"],
+        params={"KD318": {"max_share": 0.9}},
+    )
     assert report.codes == ["KD318"]
 
 
@@ -94,8 +99,9 @@ def test_kd320_ids_encoded_separately_for_each_part():
     _, y_train = np.unique(names_train, return_inverse=True)
     y_val = np.searchsorted(["cat", "dog", "fox"], names_val)  # fox gets id 2
     model = mlp(units=3, activation="softmax", loss="sparse_categorical_crossentropy")
-    (finding,) = findings(model, normal(200, 8), y_train, "KD320",
-                          validation_data=(normal(40, 8, seed=1), y_val))
+    (finding,) = findings(
+        model, normal(200, 8), y_train, "KD320", validation_data=(normal(40, 8, seed=1), y_val)
+    )
     assert finding.evidence["unseen_classes"] == [2]
 
 
@@ -131,9 +137,13 @@ def test_kd321_images_are_compared_too():
 def _big(**compile_kwargs):
     import keras
 
-    model = keras.Sequential([keras.Input((100,)),
-                              keras.layers.Dense(256, activation="relu", name="wide"),
-                              keras.layers.Dense(1, activation="sigmoid", name="out")])
+    model = keras.Sequential(
+        [
+            keras.Input((100,)),
+            keras.layers.Dense(256, activation="relu", name="wide"),
+            keras.layers.Dense(1, activation="sigmoid", name="out"),
+        ]
+    )
     model.compile(loss="binary_crossentropy", **{"optimizer": "adam", **compile_kwargs})
     return model
 
@@ -149,16 +159,18 @@ def test_kd322_early_stopping_on_validation_data_is_enough():
     import keras
 
     stop = keras.callbacks.EarlyStopping(patience=3, restore_best_weights=True)
-    assert "KD322" not in codes(_big(), normal(100, 100), ints(2, 100, 1), epochs=30,
-                                validation_split=0.2, callbacks=[stop])
+    assert "KD322" not in codes(
+        _big(), normal(100, 100), ints(2, 100, 1), epochs=30, validation_split=0.2, callbacks=[stop]
+    )
 
 
 def test_kd322_early_stopping_without_validation_data_does_nothing():
     import keras
 
     stop = keras.callbacks.EarlyStopping(patience=3)
-    (finding,) = findings(_big(), normal(100, 100), ints(2, 100, 1), "KD322", epochs=30,
-                          callbacks=[stop])
+    (finding,) = findings(
+        _big(), normal(100, 100), ints(2, 100, 1), "KD322", epochs=30, callbacks=[stop]
+    )
     assert "EarlyStopping without validation data" in finding.message
 
 
@@ -176,8 +188,9 @@ def test_kd322_enough_data_is_fine():
 def test_kd322_unbuilt_model_has_no_parameter_count():
     import keras
 
-    model = keras.Sequential([keras.layers.Dense(256, activation="relu"),
-                              keras.layers.Dense(1, activation="sigmoid")])
+    model = keras.Sequential(
+        [keras.layers.Dense(256, activation="relu"), keras.layers.Dense(1, activation="sigmoid")]
+    )
     model.compile(optimizer="adam", loss="binary_crossentropy")
     assert "KD322" not in codes(model, normal(50, 100), ints(2, 50, 1), epochs=30)
 
@@ -217,3 +230,12 @@ def test_kd323_generator_is_not_consumed():
     (finding,) = findings(mlp(), gen, None, "KD323")
     assert "generator" in finding.message
     assert len(list(gen)) == 3  # every batch is still there for fit()
+
+
+def test_kd319_kd320_integer_regression_targets_are_not_classes():
+    y = np.sort(ints(60, 500))  # counts, in time order: the last ones are the largest
+    x = normal(500, 8)
+    assert not {"KD319", "KD320"} & codes(mlp(), x, y, validation_split=0.2)
+    assert not {"KD319", "KD320"} & codes(
+        mlp(), x[:400], y[:400], validation_data=(x[400:], y[400:])
+    )

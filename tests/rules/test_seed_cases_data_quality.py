@@ -40,8 +40,12 @@ def _seed_h_model(regularised: bool = False):
     if regularised:
         model = Sequential(
             [
-                Dense(128, activation="relu", input_shape=(100,),
-                      kernel_regularizer=regularizers.l2(0.01)),
+                Dense(
+                    128,
+                    activation="relu",
+                    input_shape=(100,),
+                    kernel_regularizer=regularizers.l2(0.01),
+                ),
                 Dropout(0.2),
                 Dense(128, activation="relu", kernel_regularizer=regularizers.l2(0.01)),
                 Dropout(0.2),
@@ -120,8 +124,7 @@ def _seed_o_model(optimizer: str):
             Dense(10, activation="softmax"),
         ]
     )
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
 
@@ -154,8 +157,13 @@ def test_seed_o_rescaling_layer_is_clean():
 
     x_raw, y = _seed_o_data()
     model = keras.Sequential(
-        [keras.Input((28, 28)), keras.layers.Rescaling(1 / 255), Flatten(),
-         Dense(128, activation="relu"), Dense(10, activation="softmax")]
+        [
+            keras.Input((28, 28)),
+            keras.layers.Rescaling(1 / 255),
+            Flatten(),
+            Dense(128, activation="relu"),
+            Dense(10, activation="softmax"),
+        ]
     )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     assert "KD315" not in kerasdoctor.diagnose(model, x_raw, y).codes
@@ -189,9 +197,7 @@ def _pipelines(x, y, batch_size=100):
     try:
         import tensorflow as tf
 
-        made["tf.data"] = lambda: (
-            tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size), {}
-        )
+        made["tf.data"] = lambda: (tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size), {})
     except ImportError:
         pass
     try:
@@ -199,8 +205,10 @@ def _pipelines(x, y, batch_size=100):
         from torch.utils.data import DataLoader, TensorDataset
 
         made["dataloader"] = lambda: (
-            DataLoader(TensorDataset(torch.from_numpy(x), torch.from_numpy(y)),
-                       batch_size=batch_size), {}
+            DataLoader(
+                TensorDataset(torch.from_numpy(x), torch.from_numpy(y)), batch_size=batch_size
+            ),
+            {},
         )
     except ImportError:
         pass

@@ -148,7 +148,7 @@ EXPECTED = {
     "A": {"KD301", "KD303"},  # both faults at once; Keras reports only the first
     "A2": {"KD303"},
     "B": set(),  # correct
-    "C": {"KD308"},
+    "C": set(),  # the root cause is the output activation: KD202, not a data rule
     "D2": {"KD303"},
     "F": {"KD303", "KD306"},  # int labels with CCE, and class 9 never appears
     "K": {"KD305"},  # silent on JAX, raises on TensorFlow and PyTorch
@@ -194,11 +194,11 @@ def test_seed_k_gives_the_offending_ids_and_the_shift():
     assert finding.fix.startswith("y = y - 1")
 
 
-def test_seed_c_suggests_one_sigmoid_unit():
+def test_seed_c_is_reported_once_with_one_sigmoid_unit_as_the_fix():
     model, x, y = seed_c()
-    (finding,) = kerasdoctor.diagnose(model, x, y, select=["KD308"])
-    assert "y.shape=(100, 1)" in finding.message and "(None, 2)" in finding.message
-    assert "activation='sigmoid'" in finding.fix
+    report = kerasdoctor.diagnose(model, x, y)
+    assert [f.code for f in report.at_least("warning")] == ["KD202"]
+    assert "activation='sigmoid'" in report.findings[0].fix
 
 
 def test_seed_l2_names_the_hidden_alternative():

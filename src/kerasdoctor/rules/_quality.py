@@ -29,9 +29,21 @@ WEIGHTED = frozenset({"dense", "conv", "rnn", "embedding", "attention"})
 PASSTHROUGH = frozenset({"input", "reshape", "dropout", "pool", "global_pool", "activation"})
 # Layers that rescale or standardise their input.
 SCALING_CLASSES = frozenset(
-    {"Rescaling", "Normalization", "BatchNormalization", "LayerNormalization",
-     "GroupNormalization", "UnitNormalization", "Discretization", "CategoryEncoding",
-     "StringLookup", "IntegerLookup", "Hashing", "HashedCrossing", "TextVectorization"}
+    {
+        "Rescaling",
+        "Normalization",
+        "BatchNormalization",
+        "LayerNormalization",
+        "GroupNormalization",
+        "UnitNormalization",
+        "Discretization",
+        "CategoryEncoding",
+        "StringLookup",
+        "IntegerLookup",
+        "Hashing",
+        "HashedCrossing",
+        "TextVectorization",
+    }
 )
 
 
@@ -187,6 +199,14 @@ def head_units(model: ModelFacts, head: HeadFacts) -> int | None:
     from kerasdoctor.rules._output_loss import output_units
 
     return output_units(model, head)
+
+
+def classifies(ctx: Context) -> bool:
+    """Whether the model has one output head, trained with a classification loss."""
+    model = ctx.model
+    if model is None or len(model.heads) != 1 or model.heads[0].loss is None:
+        return False
+    return model.heads[0].loss.kind in CLASSIFICATION
 
 
 def is_single_column(facts: ArrayFacts) -> bool:

@@ -44,7 +44,8 @@ def target_shape_mismatch(ctx: Context) -> Iterator[Issue]:
     with `categorical_crossentropy` are KD303's, one-hot labels with a sparse loss KD304's,
     and sparse losses are not checked here (they take one id per sample, not the output's
     shape). A classifier whose output keeps spatial axes because a `Flatten` is missing is
-    KD102's, and is not reported again here. Custom losses may reshape their inputs, so
+    KD102's, and is not reported again here. A softmax output over several units with
+    `binary_crossentropy` (seed case C) is KD202's: its fix settles the shapes too. Custom losses may reshape their inputs, so
     they are not checked. Outputs of unknown shape are not checked.
 
     ## References
@@ -65,6 +66,8 @@ def target_shape_mismatch(ctx: Context) -> Iterator[Issue]:
         units = output_units(model, head)
         if loss.kind == "categorical" and units and units > 1 and is_integer_labels(y):
             continue  # KD303
+        if loss.kind == "binary" and head.activation == "softmax" and units and units > 1:
+            continue  # KD202: the output activation is the root cause
         ys, os = _as_keras_compares(tuple(y.shape[1:]), tuple(out[1:]))
         if fits(ys, os):
             continue

@@ -102,9 +102,8 @@ def labels_scaled_by_mistake(ctx: Context, *, max_divisor: int = 1000) -> Iterat
                     f"{name} = keras.utils.to_categorical(np.rint({name} * {c}).astype('int64'), "
                     f"{classes})"
                 )
-            expected = (
-                f"Integer class ids {_ids(ks)} for {loss.name}"
-                + (f" on a {units}-unit output." if units else ".")
+            expected = f"Integer class ids {_ids(ks)} for {loss.name}" + (
+                f" on a {units}-unit output." if units else "."
             )
         yield Issue(
             f"The labels of output {head.key!r} look like whole numbers divided by {c}: "

@@ -71,15 +71,21 @@ def few_classes_with_regression_loss(
         if k == 2:
             output = layer_code(model, head, "sigmoid", units=1)
             new_loss = "binary_crossentropy"
-            target_fix = "" if ids == [0, 1] else (
-                f"\n{name} = ({name} == {ids[1]}).astype('float32')  # labels 0 and 1"
+            target_fix = (
+                ""
+                if ids == [0, 1]
+                else (f"\n{name} = ({name} == {ids[1]}).astype('float32')  # labels 0 and 1")
             )
         else:
             output = layer_code(model, head, "softmax", units=k)
             new_loss = "sparse_categorical_crossentropy"
-            target_fix = "" if zero_based else (
-                f"\nclass_values, {name} = np.unique({name}, return_inverse=True)  "
-                f"# class ids 0..{k - 1}"
+            target_fix = (
+                ""
+                if zero_based
+                else (
+                    f"\nclass_values, {name} = np.unique({name}, return_inverse=True)  "
+                    f"# class ids 0..{k - 1}"
+                )
             )
         yield Issue(
             f"The targets of output {head.key!r} take only {k} distinct whole values "

@@ -24,13 +24,31 @@ RANGES = {
 }
 # Outputs whose initial values are of order 1 and that can move anywhere.
 UNBOUNDED = frozenset(
-    {"linear", "leaky_relu", "elu", "selu", "gelu", "silu", "prelu", "mish", "celu", "relu",
-     "softplus", "hard_silu"}
+    {
+        "linear",
+        "leaky_relu",
+        "elu",
+        "selu",
+        "gelu",
+        "silu",
+        "prelu",
+        "mish",
+        "celu",
+        "relu",
+        "softplus",
+        "hard_silu",
+    }
 )
 # Regression losses: the targets are the values the output must produce.
 REGRESSION = frozenset(
-    {"mean_squared_error", "mean_absolute_error", "huber", "log_cosh",
-     "mean_squared_logarithmic_error", "mean_absolute_percentage_error"}
+    {
+        "mean_squared_error",
+        "mean_absolute_error",
+        "huber",
+        "log_cosh",
+        "mean_squared_logarithmic_error",
+        "mean_absolute_percentage_error",
+    }
 )
 
 
@@ -103,13 +121,16 @@ def target_range_mismatch(ctx: Context, *, max_scale: float = 100.0) -> Iterator
             above = high is not None and y.max > high + span
             if below or above:
                 side = (
-                    f"go down to {fmt(y.min)}" if below and not above
-                    else f"go up to {fmt(y.max)}" if above and not below
+                    f"go down to {fmt(y.min)}"
+                    if below and not above
+                    else f"go up to {fmt(y.max)}"
+                    if above and not below
                     else f"span [{fmt(y.min)}, {fmt(y.max)}]"
                 )
                 can = f"[{fmt(low)}, {'inf)' if high is None else fmt(high) + ']'}"
                 stuck = (
-                    f"where {activation} has zero gradient" if activation in ("relu", "relu6")
+                    f"where {activation} has zero gradient"
+                    if activation in ("relu", "relu6")
                     else "where its gradient vanishes"
                 )
                 yield Issue(

@@ -41,8 +41,12 @@ def nan_or_inf_in_data(ctx: Context) -> Iterator[Issue]:
         if not facts.numeric or not (facts.nan or facts.inf):
             continue
         what = " and ".join(
-            part for part in (f"{facts.nan} NaN" if facts.nan else "",
-                              f"{facts.inf} Inf" if facts.inf else "") if part
+            part
+            for part in (
+                f"{facts.nan} NaN" if facts.nan else "",
+                f"{facts.inf} Inf" if facts.inf else "",
+            )
+            if part
         )
         checked = rows_read(facts)
         sampled = "" if facts.complete else ", counted in a sample"

@@ -24,8 +24,9 @@ def unscaled_inputs(
     `Rescaling`, `Normalization` or other normalisation layer between the input and its
     first layer with weights, nor right after that layer):
 
-    - raw pixels: whole numbers in [0, 255] reaching 100 or more, in images (rank 3 or
-      more) or flattened images (64 or more columns);
+    - raw pixels: values in [0, 255] reaching 100 or more, in `uint8` arrays, images (rank
+      3 or more; floats too, as `image_dataset_from_directory` yields them) or flattened
+      images (64 or more columns);
     - tabular columns whose scales differ by orders of magnitude: columns whose largest
       |value| is `max_ratio` (default 100) times that of the median column, and at least 10;
     - values with |x| of `max_abs` (default 1000) or more.
@@ -78,14 +79,23 @@ def unscaled_inputs(
             f"{fmt(x.max)}], mean={fmt(x.mean)}, std={fmt(x.std)}."
         )
         evidence = {
-            "input": name, "dtype": x.dtype, "min": x.min, "max": x.max, "mean": x.mean,
-            "std": x.std, "first_layer": first.name,
+            "input": name,
+            "dtype": x.dtype,
+            "min": x.min,
+            "max": x.max,
+            "mean": x.mean,
+            "std": x.std,
+            "first_layer": first.name,
         }
-        image_like = x.rank >= 3 or (x.rank == 2 and shape[1] is not None and shape[1] >= 64)
-        if x.integral and x.min >= 0 and 100 <= x.max <= 255 and image_like:
+        image_like = (
+            x.dtype == "uint8"
+            or x.rank >= 3
+            or (x.rank == 2 and shape[1] is not None and shape[1] >= 64)
+        )
+        if x.min >= 0 and 100 <= x.max <= 255 and image_like:
             yield Issue(
-                f"{name} holds raw pixel values (whole numbers in [{fmt(x.min)}, "
-                f"{fmt(x.max)}]) and the model does not rescale them: {where}. First-layer "
+                f"{name} holds raw pixel values (in [{fmt(x.min)}, {fmt(x.max)}], not "
+                f"[0, 1]) and the model does not rescale them: {where}. First-layer "
                 "outputs start in the hundreds; a softmax saturates, and training can stick "
                 "at chance accuracy (loss ~14.4 on JAX and PyTorch). " + received,
                 expected="Inputs of unit scale: pixels in [0, 1] (or standardised).",
@@ -110,8 +120,11 @@ def unscaled_inputs(
                 expected=f"Columns of similar scale (each below {fmt(max_ratio)}x the median).",
                 fix=_normalize_fix(name),
                 layer=first.name,
-                evidence={**evidence, "columns": [label for label, _ in cols],
-                          "median_column_absmax": typical},
+                evidence={
+                    **evidence,
+                    "columns": [label for label, _ in cols],
+                    "median_column_absmax": typical,
+                },
             )
             continue
         if max(abs(x.min), abs(x.max)) >= max_abs:

@@ -52,7 +52,9 @@ def constant_features(ctx: Context, *, min_rows: int = 500) -> Iterator[Issue]:
         name = "x" if single else f"x[{key!r}]"
         names = x.feature_names
         labels = [repr(names[i]) if names else str(i) for i in constant]
-        shown = ", ".join(labels[:10]) + (f" and {len(labels) - 10} more" if len(labels) > 10 else "")
+        shown = ", ".join(labels[:10]) + (
+            f" and {len(labels) - 10} more" if len(labels) > 10 else ""
+        )
         listed = "[" + ", ".join(labels[:10]) + (", ..." if len(labels) > 10 else "") + "]"
         if names:
             fix = f"{name} = {name}.loc[:, {name}.nunique() > 1]  # drops {shown}"

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from kerasdoctor.context import Context
 from kerasdoctor.rule import Issue, Severity, rule
-from kerasdoctor.rules._quality import counts_text, fmt
+from kerasdoctor.rules._quality import classifies, counts_text, fmt
 
 
 @rule(
@@ -36,8 +36,8 @@ def validation_split_on_sorted_data(
     is near 0 whatever the model, and the training set lacks those classes too.
 
     ## Known problems
-    Only class labels are compared (integer or one-hot); regression targets sorted by value
-    are not detected. Time series validated on their last part on purpose are fine: their
+    Only single-output classifiers (a cross-entropy loss) with integer or one-hot labels
+    are checked: integer regression targets (counts) sorted by value are not detected. Time series validated on their last part on purpose are fine: their
     classes are usually not grouped.
 
     ## References
@@ -50,6 +50,8 @@ def validation_split_on_sorted_data(
     train, val = data.train_y, data.val_y
     if not split or train is None or val is None or len(data.ys) != 1:
         return
+    if not classifies(ctx):
+        return  # integer regression targets (counts) are not classes
     if train.classes is None or val.classes is None:
         return
     train_counts, val_counts = dict(train.classes), dict(val.classes)

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from kerasdoctor.context import Context
 from kerasdoctor.rule import Issue, Severity, rule
-from kerasdoctor.rules._quality import counts_text
+from kerasdoctor.rules._quality import classifies, counts_text
 
 
 @rule(
@@ -28,7 +28,8 @@ def validation_classes_unseen_in_training(ctx: Context) -> Iterator[Issue]:
     encoded separately for each part (`np.unique` on each part gives different ids).
 
     ## Known problems
-    Only single-output models with integer or one-hot labels are checked. A class that is
+    Only single-output classifiers (a cross-entropy loss) with integer or one-hot labels
+    are checked. A class that is
     rare on purpose (a held-out class, open-set recognition) is reported too.
 
     ## References
@@ -39,6 +40,8 @@ def validation_classes_unseen_in_training(ctx: Context) -> Iterator[Issue]:
     train, val = data.y, data.val_y
     if data.validation_split or train is None or val is None or len(data.ys) != 1:
         return
+    if not classifies(ctx):
+        return  # integer regression targets (counts) are not classes
     if not train.complete or train.classes is None or val.classes is None:
         return
     train_counts, val_counts = dict(train.classes), dict(val.classes)
@@ -88,9 +91,7 @@ def bad() -> Context:
         ]
     )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    return Context.of(
-        model, x_all[train], y_all[train], validation_data=(x_all[val], y_all[val])
-    )
+    return Context.of(model, x_all[train], y_all[train], validation_data=(x_all[val], y_all[val]))
 
 
 def good() -> Context:
@@ -110,6 +111,4 @@ def good() -> Context:
         ]
     )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
-    return Context.of(
-        model, x_all[train], y_all[train], validation_data=(x_all[val], y_all[val])
-    )
+    return Context.of(model, x_all[train], y_all[train], validation_data=(x_all[val], y_all[val]))

@@ -36,8 +36,9 @@ def overfitting_setup(
 
     `max_ratio` (default 100): networks generalise at a few to a few tens of parameters
     per sample when trained with early stopping or regularisation (an MLP on MNIST has
-    about 2 per sample, a CIFAR ResNet about 5); at two orders of magnitude more than
-    samples a plain network can fit random labels (Zhang et al., 2017), as H does.
+    about 2 per sample, a CIFAR ResNet about 5). A plain network can fit even random
+    labels once it has more parameters than samples (Zhang et al., 2017); at 100 per
+    sample it does so within a few dozen epochs, as H does at 370.
     `min_epochs` (default 10): in seed case H memorising starts after about 8 epochs.
 
     ## Why is this bad?
@@ -83,13 +84,20 @@ def overfitting_setup(
     weighted = [layer for layer in model.layers if layer.params and layer.trainable]
     biggest = max(weighted, key=lambda layer: layer.params, default=None)
     hidden = next(
-        (layer for layer in model.layers if layer.cls == "Dense" and layer.name not in
-         {h.layer for h in model.heads} and layer.units), None
+        (
+            layer
+            for layer in model.layers
+            if layer.cls == "Dense"
+            and layer.name not in {h.layer for h in model.heads}
+            and layer.units
+        ),
+        None,
     )
     shown = ""
     if validation:
         shown = (
-            f"validation_split={fmt(data.validation_split)}" if data.validation_split
+            f"validation_split={fmt(data.validation_split)}"
+            if data.validation_split
             else "validation_data"
         )
         seen = (
@@ -100,25 +108,27 @@ def overfitting_setup(
         seen = "and without validation data nothing will show it"
     when = (
         f"With epochs={epochs} it can memorise the training set"
-        if long_run else
-        f"Given enough epochs (epochs={epochs}) it can memorise the training set"
-        if epochs is not None else
-        "Given enough epochs (epochs not given) it can memorise the training set"
+        if long_run
+        else f"Given enough epochs (epochs={epochs}) it can memorise the training set"
+        if epochs is not None
+        else "Given enough epochs (epochs not given) it can memorise the training set"
     )
     missing = "no Dropout, no weight penalty (kernel_regularizer or weight_decay), " + (
         "and EarlyStopping without validation data (it watches val_loss)"
-        if early_stopping else "no EarlyStopping"
+        if early_stopping
+        else "no EarlyStopping"
     )
     where = (
         f" Layer {biggest.name!r} alone has {biggest.params:,}."
-        if biggest is not None and biggest.params and biggest.params >= params / 3 else ""
+        if biggest is not None and biggest.params and biggest.params >= params / 3
+        else ""
     )
     regularized = (
         f"Dense({hidden.units}, activation={hidden.activation!r}, "
         f"kernel_regularizer=keras.regularizers.l2(1e-4), name={hidden.name!r})\n"
         f"keras.layers.Dropout(0.3)  # after {hidden.name!r} and the other hidden layers\n"
-        if hidden is not None else
-        "keras.layers.Dropout(0.3)  # after each hidden layer\n"
+        if hidden is not None
+        else "keras.layers.Dropout(0.3)  # after each hidden layer\n"
         "# and kernel_regularizer=keras.regularizers.l2(1e-4) on the layers with weights\n"
     )
     split = fmt(data.validation_split) if data.validation_split else "0.2"

@@ -11,7 +11,6 @@ from kerasdoctor.rules._training import (
     optimizer_code,
     received_optimizer,
 )
-from kerasdoctor.rules.kd410_vanishing_updates import _medians
 
 
 @rule(
@@ -25,9 +24,9 @@ def exploding_updates(ctx: Context, *, max_ratio: float = 1.0, window: int = 2) 
     """## What it does
     Checks for layers whose weights change by more than their size at each step, from the
     per-layer weight-update ratios the Monitor measures every N steps
-    (`‖W_after − W_before‖ / ‖W_before‖` per optimizer step): over the last `window` (2)
-    measurements, a layer's median ratio is above `max_ratio` (1.0), i.e. one step changes
-    the layer by more than its whole size.
+    (`‖W_after − W_before‖ / ‖W_before‖` per optimizer step): in each of the last `window`
+    (2) measurements, a layer's ratio is above `max_ratio` (1.0), i.e. one step changes the
+    layer by more than its whole size.
 
     ## Why is this bad?
     A healthy layer changes by about 1e-3 of its size per step; wide layers under Adam at
@@ -48,8 +47,15 @@ def exploding_updates(ctx: Context, *, max_ratio: float = 1.0, window: int = 2) 
     - [Pascanu et al., On the difficulty of training recurrent neural networks (2013)](https://arxiv.org/abs/1211.5063)
     """
     trace = ctx.trace
-    medians = _medians(trace, window)
-    big = {name: r for name, r in medians.items() if r > max_ratio}
+    recent = trace.updates[-window:]
+    if len(recent) < window:
+        return
+    names = set.intersection(*(set(u.ratios) for u in recent))
+    big = {
+        name: min(u.ratios[name] for u in recent)
+        for name in sorted(names, key=list(recent[-1].ratios).index)
+        if all(u.ratios[name] > max_ratio for u in recent)
+    }
     if not big:
         return
     first = trace.updates[-window]
