@@ -15,7 +15,8 @@ classes, as the tests build them), `--profile` (cProfile of one `diagnose()` per
 
 Each model is built with `weights=None` and its default softmax head, compiled with
 `Adam(1e-3)` and `categorical_crossentropy`, as in `tests/test_applications.py`. "construct" is
-the median of `--builds` constructions (constructor + compile); "facts" is the time to turn the
+the median of `--builds` constructions (constructor + compile), "first" the first of them (on
+JAX it compiles an XLA kernel for each new weight shape, so later builds are faster); "facts" is the time to turn the
 live model into plain facts (`Context.of`), "rules" the time of the catalogue over them, and
 "diagnose" the median of the whole `diagnose()` call. The exit status is 1 when ResNet50 was
 measured and is over its budget.
@@ -119,6 +120,7 @@ def measure(name: str, *, repeats: int = 7, builds: int = 3, small: bool = False
         "layers": len(model.layers),
         "params": model.count_params(),
         "construct": statistics.median(construct),
+        "first": construct[0],
         "facts": _median(lambda: Context.of(model), repeats, warmup=1),
         "rules": _median(lambda: engine.run(ctx), repeats, warmup=1),
         "diagnose": _median(lambda: kerasdoctor.diagnose(model), repeats, warmup=1),
@@ -166,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         f"diagnose: median of {args.repeats} after 1 warm-up; construct: median of {args.builds}"
     )
     header = (
-        f"{'model':<20} {'layers':>6} {'params':>12} {'construct s':>11} {'facts ms':>9} "
+        f"{'model':<20} {'layers':>6} {'params':>12} {'first s':>8} {'construct s':>11} "
+        f"{'facts ms':>9} "
         f"{'rules ms':>9} {'diagnose ms':>11} {'ratio':>7}  findings"
     )
     print(header)
@@ -176,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         row = measure(name, repeats=args.repeats, builds=args.builds, small=args.small)
         rows[name] = row
         print(
-            f"{name:<20} {row['layers']:>6} {row['params']:>12,} {row['construct']:>11.2f} "
+            f"{name:<20} {row['layers']:>6} {row['params']:>12,} {row['first']:>8.2f} "
+            f"{row['construct']:>11.2f} "
             f"{row['facts'] * 1e3:>9.1f} {row['rules'] * 1e3:>9.1f} "
             f"{row['diagnose'] * 1e3:>11.1f} {row['ratio']:>7.2%}  "
             f"{','.join(row['findings']) or '-'}",

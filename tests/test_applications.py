@@ -5,8 +5,10 @@ with `Adam(1e-3)` and `categorical_crossentropy`: a correct model, so any error 
 a false alarm and any KD000 a crashed check. The architectures are enumerated from
 `keras.applications` itself (`bench.bench_diagnose.applications`), so new ones are covered.
 
-Building all 40 at their default size takes far more than 3 minutes on a 2-core machine, so
-they are built with 96x96x3 inputs (every architecture accepts it) and 10 classes.
+Building all 40 takes far more than 3 minutes on a 2-core machine (measured: ~3 min on
+TensorFlow and on torch, ~21 min on JAX, where the first build of each weight shape compiles an
+XLA kernel for its random initialiser), so the test is `slow`, and builds with 96x96x3 inputs
+(every architecture accepts it) and 10 classes, which keeps VGG's dense layers small.
 """
 
 import pytest
@@ -30,7 +32,12 @@ def test_applications_are_enumerated_from_keras():
 @pytest.mark.backend
 @pytest.mark.parametrize("name", APPLICATIONS)
 def test_application_is_diagnosed_clean(name):
-    model = build(name, small=True)
+    try:
+        model = build(name, small=True)
+    except ValueError as error:  # Keras 3.15: NASNetMobile raises on torch
+        if "is not available with the" in str(error):
+            pytest.skip(f"Keras refuses to build it on this backend: {error}")
+        raise
 
     report = kerasdoctor.diagnose(model)
 
