@@ -9,6 +9,8 @@ two inside each round is shuffled), on the same compiled model, so that compilat
 once. The measure is the process CPU time per step (all threads: Keras's async batch-end
 workers and the Monitor's included) of each epoch after the first of each `fit()`, whose
 median is compared; wall time is printed too but is disturbed by other jobs on a shared box.
+The ratio is the median over rounds of each round's on/off ratio (pairs taken close in time
+cancel slow drifts of the machine's speed); the min-max over rounds shows the noise.
 An epoch-only timing callback reads the clocks, so it does not change how Keras dispatches
 batch ends.
 
@@ -110,28 +112,31 @@ def bench(name: str, rounds: int, epochs: int, steps: int) -> dict[str, float]:
     model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0)  # compile, warm up
     per_step: dict[str, list[float]] = {"off": [], "on": []}
     wall: dict[str, list[float]] = {"off": [], "on": []}
+    ratios: list[float] = []
     order = random.Random(0)
     for _ in range(rounds):
         conditions = ["off", "on"]
         order.shuffle(conditions)
+        medians = {}
         for condition in conditions:
             timer = _timer()
             callbacks = [timer] + ([Monitor()] if condition == "on" else [])
             model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=callbacks)
-            per_step[condition] += [c / steps for c in timer.cpu[1:]]
+            cpu = [c / steps for c in timer.cpu[1:]]
+            per_step[condition] += cpu
             wall[condition] += [w / steps for w in timer.wall[1:]]
-            if condition == "on":
-                found = callbacks[1].report
-                if found.findings:
-                    print(f"  (the Monitor reported {found.codes} on {name})")
-    off, on = statistics.median(per_step["off"]), statistics.median(per_step["on"])
+            medians[condition] = statistics.median(cpu)
+            if condition == "on" and callbacks[1].report.findings:
+                print(f"  (the Monitor reported {callbacks[1].report.codes} on {name})")
+        ratios.append(medians["on"] / medians["off"])
     return {
-        "cpu_off_ms": off * 1e3,
-        "cpu_on_ms": on * 1e3,
-        "ratio": on / off,
+        "cpu_off_ms": statistics.median(per_step["off"]) * 1e3,
+        "cpu_on_ms": statistics.median(per_step["on"]) * 1e3,
+        "ratio": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
         "wall_off_ms": statistics.median(wall["off"]) * 1e3,
         "wall_on_ms": statistics.median(wall["on"]) * 1e3,
-        "epochs": len(per_step["on"]),
     }
 
 
@@ -149,15 +154,19 @@ def main(argv: list[str] | None = None) -> None:
         f"Monitor overhead, backend={backend}, {os.cpu_count()} CPUs, batch {BATCH}, "
         f"{args.rounds} interleaved rounds x {args.epochs - 1} timed epochs; budget: ratio <= 1.03"
     )
-    print(f"{'model':6} {'steps':>6} {'cpu ms/step off':>16} {'on':>8} {'ratio':>7} "
-          f"{'wall ms/step off':>17} {'on':>8}")
+    print(
+        f"{'model':6} {'steps':>6} {'cpu ms/step off':>16} {'on':>8} {'ratio':>7} "
+        f"{'(rounds min-max)':>17} {'wall ms/step off':>17} {'on':>8}"
+    )
     for name in args.models.split(","):
         steps = args.steps or STEPS.get(backend, STEPS["tensorflow"])[name]
         r = bench(name, args.rounds, args.epochs, steps)
         verdict = "ok" if r["ratio"] <= 1.03 else "OVER BUDGET"
+        spread = f"{r['ratio_min']:.3f}-{r['ratio_max']:.3f}"
         print(
             f"{name:6} {steps:6d} {r['cpu_off_ms']:16.3f} {r['cpu_on_ms']:8.3f} "
-            f"{r['ratio']:7.3f} {r['wall_off_ms']:17.3f} {r['wall_on_ms']:8.3f}  {verdict}"
+            f"{r['ratio']:7.3f} {spread:>17} {r['wall_off_ms']:17.3f} {r['wall_on_ms']:8.3f}"
+            f"  {verdict}"
         )
 
 

@@ -456,6 +456,8 @@ LOSSES = {
     "user-lambda": (lambda: lambda y, p: y - p, ("<lambda>", "custom", False)),
     "user-loss-class": (lambda: MyLoss(), ("MyLoss", "custom", False)),
     "unknown-string": ("nope", ("nope", "invalid", False)),
+    "keras-loss-of-no-kind": ("dice", ("dice", "other", False)),
+    "keras-function-of-no-kind": (lambda: keras.losses.dice, ("dice", "other", False)),
 }
 
 

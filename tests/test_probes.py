@@ -50,16 +50,18 @@ def test_probe_never_touches_the_model_nor_the_random_state():
         optimizer_state = [keras.ops.convert_to_numpy(v).copy() for v in model.optimizer.variables]
         if probe_first:
             kerasdoctor.probe(model, x, y)
-            assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights()))
+            assert all(
+                np.array_equal(a, b) for a, b in zip(weights, model.get_weights(), strict=True)
+            )
             after = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
-            assert all(np.array_equal(a, b) for a, b in zip(optimizer_state, after))
+            assert all(np.array_equal(a, b) for a, b in zip(optimizer_state, after, strict=True))
         history = model.fit(x, y, epochs=2, verbose=0)
         return model.get_weights(), history.history
 
     weights, history = train(False)
     weights_p, history_p = train(True)
     assert history == history_p
-    assert all(np.array_equal(a, b) for a, b in zip(weights, weights_p))
+    assert all(np.array_equal(a, b) for a, b in zip(weights, weights_p, strict=True))
 
 
 def test_seed_g_ftrl_flagged_before_training():

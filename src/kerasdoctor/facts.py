@@ -170,11 +170,28 @@ class ModelFacts:
 
     def layer(self, name: str) -> LayerFacts | None:
         """The layer called `name`, if the model has one."""
-        return next((layer for layer in self.layers if layer.name == name), None)
+        return self._by_name.get(name)
 
     def children(self, name: str) -> tuple[LayerFacts, ...]:
         """The layers that take the output of layer `name` as input."""
-        return tuple(layer for layer in self.layers if name in layer.parents)
+        return self._children.get(name, ())
+
+    # Indexes built on first use: rules call layer()/children() once per layer, and a scan
+    # each time made KD101 quadratic (NASNetLarge, 1041 layers: 58 ms of 69 ms of rules).
+    @functools.cached_property
+    def _by_name(self) -> dict[str, LayerFacts]:
+        index: dict[str, LayerFacts] = {}
+        for layer in self.layers:
+            index.setdefault(layer.name, layer)
+        return index
+
+    @functools.cached_property
+    def _children(self) -> dict[str, tuple[LayerFacts, ...]]:
+        index: dict[str, list[LayerFacts]] = {}
+        for layer in self.layers:
+            for parent in dict.fromkeys(layer.parents):
+                index.setdefault(parent, []).append(layer)
+        return {name: tuple(found) for name, found in index.items()}
 
 
 _ACTIVATION_LAYERS = {
@@ -613,6 +630,8 @@ def loss_facts(loss: Any) -> LossFacts | None:
         module = getattr(loss, "__module__", "") or ""
         if module.split(".")[0] in _BACKEND_MODULES and name in _LOSS_KINDS:
             return LossFacts(name, _LOSS_KINDS[name], f"keras.losses.{name}")
+        if module.split(".")[0] == "keras":  # a Keras loss with no kind here ('dice', 'ctc')
+            return LossFacts(name, "other", f"keras.losses.{name}")
         return LossFacts(name, "custom", name)
     return LossFacts(type(loss).__name__, "invalid", repr(loss))
 

@@ -110,8 +110,9 @@ def measure(
         fit_losses = [_scalar(clone.train_on_batch(xb, yb))]
         after = _trainable_weights(clone)
         unchanged = tuple(
-            name for name, old in before.items()
-            if all(keras.ops.all(a == b) for a, b in zip(old, after[name]))
+            name
+            for name, old in before.items()
+            if all(keras.ops.all(a == b) for a, b in zip(old, after[name], strict=True))
         )
         for _ in range(max(steps - 1, 0)):
             loss = _scalar(clone.train_on_batch(xb, yb))
@@ -232,8 +233,10 @@ def _output_spread(y_pred: Any) -> tuple[float | None, float | None]:
     """(largest difference between two samples' outputs, largest absolute output)."""
     import numpy as np
 
-    parts = y_pred.values() if isinstance(y_pred, dict) else (
-        y_pred if isinstance(y_pred, (list, tuple)) else [y_pred]
+    parts = (
+        y_pred.values()
+        if isinstance(y_pred, dict)
+        else (y_pred if isinstance(y_pred, (list, tuple)) else [y_pred])
     )
     rows = [np.asarray(p, dtype=np.float64).reshape(len(p), -1) for p in parts]
     if not rows or any(r.shape[0] < 2 for r in rows):
@@ -328,6 +331,8 @@ def _save_random_state() -> dict[str, Any]:
         import torch
 
         saved["torch"] = torch.get_rng_state()
+        if torch.cuda.is_available():
+            saved["torch_cuda"] = torch.cuda.get_rng_state_all()
     return saved
 
 
@@ -347,3 +352,5 @@ def _restore_random_state(saved: dict[str, Any]) -> None:
         import torch
 
         torch.set_rng_state(saved["torch"])
+        if "torch_cuda" in saved:
+            torch.cuda.set_rng_state_all(saved["torch_cuda"])

@@ -12,8 +12,15 @@ pytestmark = pytest.mark.backend
 NAN = float("nan")
 
 
-def _facts(optimizer="adam", loss="categorical_crossentropy", units=10, activation="softmax",
-           hidden="relu", regularized=False, metrics=("accuracy",)):
+def _facts(
+    optimizer="adam",
+    loss="categorical_crossentropy",
+    units=10,
+    activation="softmax",
+    hidden="relu",
+    regularized=False,
+    metrics=("accuracy",),
+):
     import keras
 
     keras.utils.set_random_seed(0)
@@ -21,8 +28,9 @@ def _facts(optimizer="adam", loss="categorical_crossentropy", units=10, activati
     model = keras.Sequential(
         [
             keras.Input((20,)),
-            keras.layers.Dense(32, activation=hidden, kernel_regularizer=regularizer,
-                               name="hidden"),
+            keras.layers.Dense(
+                32, activation=hidden, kernel_regularizer=regularizer, name="hidden"
+            ),
             keras.layers.Dense(units, activation=activation, name="out"),
         ]
     )
@@ -165,7 +173,7 @@ def test_kd405_noisy_but_converging_is_not_oscillation():
 
 
 def _h_like(train, val, **extra):
-    return tuple({"loss": t, "val_loss": v, **extra} for t, v in zip(train, val))
+    return tuple({"loss": t, "val_loss": v, **extra} for t, v in zip(train, val, strict=True))
 
 
 def test_kd406_early_local_minimum_within_noise_is_not_reported():
@@ -183,13 +191,15 @@ def test_kd406_weight_penalties_use_the_accuracy_gap():
     val_acc = (0.6, 0.6, 0.55, 0.55, 0.5, 0.55, 0.5, 0.55)
     logs = tuple(
         {"loss": t, "val_loss": v, "accuracy": a, "val_accuracy": va}
-        for t, v, a, va in zip(train, val, acc, val_acc)
+        for t, v, a, va in zip(train, val, acc, val_acc, strict=True)
     )
     (finding,) = _run(_ctx(model, epoch_logs=logs), "KD406")
     assert "training accuracy is 0.95" in finding.message and "EarlyStopping" in finding.fix
     # without penalties the validation loss trend decides, and it falls: no overfitting
-    assert not _run(_ctx(_facts(loss="binary_crossentropy", units=1, activation="sigmoid"),
-                         epoch_logs=logs), "KD406")
+    assert not _run(
+        _ctx(_facts(loss="binary_crossentropy", units=1, activation="sigmoid"), epoch_logs=logs),
+        "KD406",
+    )
 
 
 def test_kd406_needs_validation():
@@ -211,7 +221,10 @@ def test_kd407_not_at_or_above_chance():
 
 
 def test_kd408_dead_from_the_start_and_small_layers():
-    dead = (UnitStats(0, 0, "hidden", "relu", 32, dead=0.7), UnitStats(50, 0, "hidden", "relu", 32, dead=0.75))
+    dead = (
+        UnitStats(0, 0, "hidden", "relu", 32, dead=0.7),
+        UnitStats(50, 0, "hidden", "relu", 32, dead=0.75),
+    )
     (finding,) = _run(_ctx(_facts(), units=dead), "KD408")
     assert "since initialisation" in finding.message
     tiny = (UnitStats(0, 0, "hidden", "relu", 3, dead=1.0),)
@@ -219,8 +232,10 @@ def test_kd408_dead_from_the_start_and_small_layers():
 
 
 def test_kd409_recovered_units_are_not_reported():
-    stats = (UnitStats(0, 0, "hidden", "tanh", 32, saturated=0.8),
-             UnitStats(100, 1, "hidden", "tanh", 32, saturated=0.2))
+    stats = (
+        UnitStats(0, 0, "hidden", "tanh", 32, saturated=0.8),
+        UnitStats(100, 1, "hidden", "tanh", 32, saturated=0.2),
+    )
     assert not _run(_ctx(_facts(hidden="tanh"), units=stats), "KD409")
 
 
@@ -233,19 +248,18 @@ def _updates(*ratios):
 
 def test_kd410_stopped_everywhere_is_one_finding():
     zero = {"hidden": 0.0, "out": 0.0}
-    (finding,) = _run(_ctx(_facts(), updates=_updates(zero, zero, zero), losses=(2.4, 12.0)),
-                      "KD410")
+    (finding,) = _run(
+        _ctx(_facts(), updates=_updates(zero, zero, zero), losses=(2.4, 12.0)), "KD410"
+    )
     assert "Training has stopped" in finding.message and "at all" in finding.message
 
 
 def test_kd410_silent_once_converged_and_when_all_layers_are_healthy():
     slow = {"hidden": 1e-9, "out": 1e-9}
     converged = (2.4, 0.3, 0.2, 0.1, 0.1, 0.1)
-    assert not _run(_ctx(_facts(), updates=_updates(slow, slow, slow), losses=converged),
-                    "KD410")
+    assert not _run(_ctx(_facts(), updates=_updates(slow, slow, slow), losses=converged), "KD410")
     fine = {"hidden": 2e-4, "out": 3e-3}
-    assert not _run(_ctx(_facts(), updates=_updates(fine, fine, fine), losses=(2.4, 2.0)),
-                    "KD410")
+    assert not _run(_ctx(_facts(), updates=_updates(fine, fine, fine), losses=(2.4, 2.0)), "KD410")
 
 
 def test_kd411_a_single_large_first_update_is_not_reported():
@@ -265,8 +279,13 @@ def test_kd412_regression_threshold_and_logits_cause():
     mse = _probe(initial_loss=30.0, expected_loss=4.0, expected_basis="mean(y**2)")
     assert not _run(_ctx(_facts(loss="mse", units=1, activation="linear"), probe=mse), "KD412")
     logits = _facts(loss="binary_crossentropy", units=1, activation="linear")
-    probe = _probe(initial_loss=5.1, expected_loss=math.log(2), expected_basis="ln(2)",
-                   loss_name="binary_crossentropy", input_absmax=3.0)
+    probe = _probe(
+        initial_loss=5.1,
+        expected_loss=math.log(2),
+        expected_basis="ln(2)",
+        loss_name="binary_crossentropy",
+        input_absmax=3.0,
+    )
     (finding,) = _run(_ctx(logits, probe=probe), "KD412")
     assert "from_logits=False" in finding.message
     assert "BinaryCrossentropy(from_logits=True)" in finding.fix

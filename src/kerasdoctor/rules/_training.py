@@ -30,7 +30,11 @@ DEFAULT_LEARNING_RATE = {
     "lion": 0.001,
 }
 _ACCURACY_KEYS = (
-    "accuracy", "acc", "categorical_accuracy", "sparse_categorical_accuracy", "binary_accuracy",
+    "accuracy",
+    "acc",
+    "categorical_accuracy",
+    "sparse_categorical_accuracy",
+    "binary_accuracy",
 )
 
 
@@ -117,8 +121,10 @@ def received_optimizer(model: ModelFacts | None) -> str:
     optimizer, lr = learning_rate(model)
     if optimizer is None:
         return ""
-    return f"optimizer={optimizer.name}, learning_rate={lr:g}" if lr is not None else (
-        f"optimizer={optimizer.name}"
+    return (
+        f"optimizer={optimizer.name}, learning_rate={lr:g}"
+        if lr is not None
+        else (f"optimizer={optimizer.name}")
     )
 
 
@@ -141,9 +147,7 @@ def scale_fix(ctx: Context) -> str:
     x = ctx.data.x if ctx.data is not None else None
     if x is not None and x.max is not None and 100 < x.max <= 255 and (x.min or 0) >= 0:
         return "x = x.astype('float32') / 255.0  # pixels 0..255 -> 0..1"
-    return (
-        "norm = keras.layers.Normalization(); norm.adapt(x)  # then use norm as the first layer"
-    )
+    return "norm = keras.layers.Normalization(); norm.adapt(x)  # then use norm as the first layer"
 
 
 def first_loss(trace: Trace) -> float | None:

@@ -27,7 +27,9 @@ from kerasdoctor.rules._training import (
     severity=Severity.ERROR,
     fix="Lower the learning rate, scale the inputs, and check the data for NaN.",
 )
-def loss_not_finite(ctx: Context, *, growth: float = 100.0, lr_factor: float = 100.0) -> Iterator[Issue]:
+def loss_not_finite(
+    ctx: Context, *, growth: float = 100.0, lr_factor: float = 100.0
+) -> Iterator[Issue]:
     """## What it does
     Checks for a training loss that became NaN or Inf, and names the batch where it first
     happened and its most likely cause.
@@ -61,8 +63,12 @@ def loss_not_finite(ctx: Context, *, growth: float = 100.0, lr_factor: float = 1
     kind = "NaN" if math.isnan(value) else "Inf"
     cause, expected, fix, evidence = likely_cause(ctx, growth=growth, lr_factor=lr_factor)
     received = ", ".join(
-        part for part in (f"loss={kind.lower() if kind == 'NaN' else value}",
-                          received_optimizer(ctx.model)) if part
+        part
+        for part in (
+            f"loss={kind.lower() if kind == 'NaN' else value}",
+            received_optimizer(ctx.model),
+        )
+        if part
     )
     yield Issue(
         f"The training loss became {kind} at step {step} ({epoch_name(epoch)}), and every "
@@ -76,8 +82,10 @@ def loss_not_finite(ctx: Context, *, growth: float = 100.0, lr_factor: float = 1
 
 def _first_nonfinite(trace: Trace) -> tuple[int, int, float] | None:
     """(step, epoch, value) of the first non-finite loss, from the batches or the epochs."""
-    if trace.first_nonfinite is None and all_finite(trace.losses) and all_finite(
-        logs.get("loss", 0.0) for logs in trace.epoch_logs
+    if (
+        trace.first_nonfinite is None
+        and all_finite(trace.losses)
+        and all_finite(logs.get("loss", 0.0) for logs in trace.epoch_logs)
     ):
         return None
     for i, loss in enumerate(trace.losses):
@@ -122,8 +130,11 @@ def likely_cause(
     if learning_rate_verdict(model, lr_factor) == "high":
         return (
             f"the learning rate {lr:g} is far too high for {optimizer.name}"
-            + (f" (the loss grew from {fmt(diverged[0])} to {fmt(diverged[1])} first)"
-               if diverged else ""),
+            + (
+                f" (the loss grew from {fmt(diverged[0])} to {fmt(diverged[1])} first)"
+                if diverged
+                else ""
+            ),
             f"A learning rate near {optimizer.name}'s usual {optimizer_code(model)}.",
             f"optimizer={optimizer_code(model)}",
             evidence,
@@ -155,8 +166,7 @@ def likely_cause(
         return (
             f"the loss was already {fmt(first)} on the first batch, far above "
             f"{chance[1]} = {chance[0]:.3f}: the inputs are likely not scaled",
-            "A first-batch loss near the chance level "
-            f"{chance[1]} = {chance[0]:.3f}.",
+            f"A first-batch loss near the chance level {chance[1]} = {chance[0]:.3f}.",
             scale_fix(ctx),
             evidence,
         )
@@ -190,7 +200,9 @@ def bad() -> Context:
             keras.layers.Dense(10, activation="softmax", name="out"),
         ]
     )
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=10.0), loss="categorical_crossentropy")
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=10.0), loss="categorical_crossentropy"
+    )
     losses = (2.41, 35.2, 4.1e3, 8.8e6, 2.2e13, float("nan"))
     trace = Trace(
         batch_logs=tuple({"loss": v} for v in losses),
@@ -212,7 +224,9 @@ def good() -> Context:
             keras.layers.Dense(10, activation="softmax", name="out"),
         ]
     )
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="categorical_crossentropy")
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.01), loss="categorical_crossentropy"
+    )
     losses = (2.41, 2.30, 2.12, 1.95, 1.81, 1.70)
     trace = Trace(batch_logs=tuple({"loss": v} for v in losses), losses=losses)
     return Context(model=Context.of(model).model, trace=trace)

@@ -8,6 +8,7 @@ from kerasdoctor.context import Context
 from kerasdoctor.rule import Issue, Severity, rule
 from kerasdoctor.rules._training import (
     all_finite,
+    chance_loss,
     epoch_name,
     fmt,
     learning_rate,
@@ -37,9 +38,12 @@ def loss_diverging(ctx: Context, *, growth: float = 100.0, window: int = 5) -> I
     training stalls on a plateau (see KD403). 100 times is far beyond the batch-to-batch
     noise of any loss (a few times at most), and the median ignores a single bad batch.
 
+    For a classifier the loss must also be above the chance level (`ln C`): a fitted
+    model resumed at a loss of 0.002 whose batches spike to 0.2 is noisy, not diverging.
+
     ## Known problems
-    A loss whose first batch is near zero (a regression target already fitted at
-    initialisation) makes any later noise look like growth. Once the loss is NaN this rule
+    A regression whose first batch is near zero (a model resumed after it was fitted) makes
+    any later noise look like growth. Once the loss is NaN this rule
     is silent: KD401 reports the NaN and the divergence before it.
 
     ## References
@@ -54,8 +58,9 @@ def loss_diverging(ctx: Context, *, growth: float = 100.0, window: int = 5) -> I
         return  # KD401
     start = losses[0]
     recent = statistics.median(losses[-window:])
-    if len(losses) < 2 or recent < growth * start:
-        return
+    chance = chance_loss(ctx.model)
+    if len(losses) < 2 or recent < growth * start or (chance and recent < chance[0]):
+        return  # a classifier still better than a uniform guess has not diverged
     onset = next(i for i, v in enumerate(losses) if v >= growth * start)
     step, epoch = trace.step_of(onset), trace.epoch_of(onset)
     optimizer, lr = learning_rate(ctx.model)
@@ -72,8 +77,13 @@ def loss_diverging(ctx: Context, *, growth: float = 100.0, window: int = 5) -> I
         fix = None
         cause = "the learning rate is too high for this model and data"
     received = ", ".join(
-        p for p in (f"first_loss={fmt(start)}", f"recent_loss={fmt(recent)}",
-                    received_optimizer(ctx.model)) if p
+        p
+        for p in (
+            f"first_loss={fmt(start)}",
+            f"recent_loss={fmt(recent)}",
+            received_optimizer(ctx.model),
+        )
+        if p
     )
     yield Issue(
         f"The training loss is diverging: it passed {growth:g} times its first value at step "

@@ -67,7 +67,9 @@ def saturated_output_plateau(
         if _saturated(logs[i - 1], logs[i], chance[0], tolerance, flat, above_chance):
             start = i - 1
             break
-    if start is None or not _saturated(logs[-2], logs[-1], chance[0], tolerance, flat, above_chance):
+    if start is None or not _saturated(
+        logs[-2], logs[-1], chance[0], tolerance, flat, above_chance
+    ):
         return
     last = logs[-1]
     loss = last["loss"]
@@ -108,8 +110,13 @@ def saturated_output_plateau(
         cause = "the inputs are not scaled, or the learning rate is too high"
         fix = None
     received = ", ".join(
-        p for p in (f"loss={fmt(loss)}", f"accuracy={accuracy:.3f}" if accuracy is not None
-                    else "", received_optimizer(ctx.model)) if p
+        p
+        for p in (
+            f"loss={fmt(loss)}",
+            f"accuracy={accuracy:.3f}" if accuracy is not None else "",
+            received_optimizer(ctx.model),
+        )
+        if p
     )
     yield Issue(
         f"The output is saturated: since {epoch_name(trace.epoch_number(start))} the loss is "
@@ -122,8 +129,9 @@ def saturated_output_plateau(
     )
 
 
-def _saturated(before: dict, now: dict, chance: float, tolerance: float, flat: float,
-               above_chance: float) -> bool:
+def _saturated(
+    before: dict, now: dict, chance: float, tolerance: float, flat: float, above_chance: float
+) -> bool:
     previous, loss = before.get("loss"), now.get("loss")
     if previous is None or loss is None or not loss > chance:
         return False

@@ -100,8 +100,7 @@ def loss_stuck_at_chance(
     verdict = learning_rate_verdict(ctx.model)
     if optimizer is not None and optimizer.family == "ftrl":
         cause = (
-            f"the Ftrl optimizer (learning_rate={lr:g}) barely moves the weights of a dense "
-            "network"
+            f"the Ftrl optimizer (learning_rate={lr:g}) barely moves the weights of a dense network"
         )
         fix = "optimizer=keras.optimizers.Adam(learning_rate=0.001)  # or Ftrl(learning_rate=0.1)"
     elif verdict == "low":
@@ -126,8 +125,13 @@ def loss_stuck_at_chance(
         )
         fix = None
     received = ", ".join(
-        p for p in (f"loss={fmt(losses[-1])}", f"accuracy={accuracy:.3f}" if accuracy is not None
-                    else "", received_optimizer(ctx.model)) if p
+        p
+        for p in (
+            f"loss={fmt(losses[-1])}",
+            f"accuracy={accuracy:.3f}" if accuracy is not None else "",
+            received_optimizer(ctx.model),
+        )
+        if p
     )
     yield Issue(
         f"The model is not learning: since {epoch_name(epoch)} the training loss has stayed at "

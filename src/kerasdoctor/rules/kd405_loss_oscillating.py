@@ -22,7 +22,11 @@ from kerasdoctor.rules._training import (
     fix="Lower the learning rate, or use a schedule that decays it.",
 )
 def loss_oscillating(
-    ctx: Context, *, window: int = 6, min_jump: float = 0.1, min_rises: int = 2,
+    ctx: Context,
+    *,
+    window: int = 6,
+    min_jump: float = 0.1,
+    min_rises: int = 2,
     max_progress: float = 0.05,
 ) -> Iterator[Issue]:
     """## What it does
@@ -66,8 +70,12 @@ def loss_oscillating(
     _, lr = learning_rate(ctx.model)
     swing = max(losses) / min(losses)
     received = ", ".join(
-        p for p in ("losses=[" + ", ".join(fmt(v) for v in losses) + "]",
-                    received_optimizer(ctx.model)) if p
+        p
+        for p in (
+            "losses=[" + ", ".join(fmt(v) for v in losses) + "]",
+            received_optimizer(ctx.model),
+        )
+        if p
     )
     yield Issue(
         f"The training loss oscillates: over the last {window} epochs it rose by more than "

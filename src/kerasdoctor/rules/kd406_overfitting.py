@@ -82,8 +82,9 @@ def overfitting(
         metric = trace.epoch_series(key)
         val_metric = trace.epoch_series(f"val_{key}")
         if _complete(metric) and _complete(val_metric):
-            issue = _by_metric(trace, key, train, metric, val_metric, patience, max_metric_gap,
-                               min_gain)
+            issue = _by_metric(
+                trace, key, train, metric, val_metric, patience, max_metric_gap, min_gain
+            )
             if issue is not None:
                 yield issue
 
@@ -126,11 +127,12 @@ def _by_loss(trace: Trace, train, val, patience, min_rise, min_gain) -> Issue | 
     )
 
 
-def _by_metric(trace: Trace, key, train, metric, val_metric, patience, max_gap,
-               min_gain) -> Issue | None:
+def _by_metric(
+    trace: Trace, key, train, metric, val_metric, patience, max_gap, min_gain
+) -> Issue | None:
     last = len(metric) - 1
-    gaps = [m - v for m, v in zip(metric, val_metric)]
-    if not all(g >= max_gap for g in gaps[-patience - 1:]) or gaps[0] >= max_gap:
+    gaps = [m - v for m, v in zip(metric, val_metric, strict=True)]
+    if not all(g >= max_gap for g in gaps[-patience - 1 :]) or gaps[0] >= max_gap:
         return None
     onset = last
     while onset > 0 and gaps[onset - 1] >= max_gap:
@@ -172,7 +174,7 @@ def _context(val: tuple[float, ...]) -> Context:
     model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
     train = (0.74, 0.69, 0.66, 0.62, 0.57, 0.52, 0.45, 0.39, 0.33, 0.28)
     trace = Trace(
-        epoch_logs=tuple({"loss": t, "val_loss": v} for t, v in zip(train, val)),
+        epoch_logs=tuple({"loss": t, "val_loss": v} for t, v in zip(train, val, strict=True)),
         steps_per_epoch=3,
     )
     return Context(model=Context.of(model).model, trace=trace)

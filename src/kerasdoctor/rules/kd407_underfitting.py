@@ -59,7 +59,7 @@ def underfitting(
     logs = [entry for entry in trace.epoch_logs if entry.get("loss") is not None]
     if chance is None or len(logs) < max(min_epochs, patience + 1):
         return
-    window = [entry["loss"] for entry in logs[-patience - 1:]]
+    window = [entry["loss"] for entry in logs[-patience - 1 :]]
     if not all(math.isfinite(v) for v in window):
         return
     if window[0] - window[-1] > min_improvement * window[0]:
@@ -85,9 +85,14 @@ def underfitting(
         return
     epoch = trace.epoch_number(trace.epoch_logs.index(logs[-patience - 1]))
     received = ", ".join(
-        p for p in (f"loss={fmt(loss)}", f"val_loss={fmt(val)}" if val is not None else "",
-                    f"{key}={accuracy:.3f}" if accuracy is not None else "",
-                    received_optimizer(ctx.model)) if p
+        p
+        for p in (
+            f"loss={fmt(loss)}",
+            f"val_loss={fmt(val)}" if val is not None else "",
+            f"{key}={accuracy:.3f}" if accuracy is not None else "",
+            received_optimizer(ctx.model),
+        )
+        if p
     )
     yield Issue(
         f"The model underfits: since {epoch_name(epoch)} the training loss has stopped "

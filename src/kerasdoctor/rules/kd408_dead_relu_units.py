@@ -7,7 +7,7 @@ from kerasdoctor.rule import Issue, Severity, rule
 from kerasdoctor.rules._training import (
     epoch_name,
     learning_rate,
-        optimizer_code,
+    optimizer_code,
     scale_fix,
     unscaled_input,
 )
@@ -81,8 +81,10 @@ def dead_relu_units(ctx: Context, *, max_dead: float = 0.5, min_units: int = 4) 
             fix = None
         if fix is None and layer is not None and layer.units:
             fix = f"keras.layers.{layer.cls}({layer.units}, activation='leaky_relu', name={name!r})"
-        when = "initialisation" if onset.step == 0 else (
-            f"step {onset.step} ({epoch_name(onset.epoch)})"
+        when = (
+            "initialisation"
+            if onset.step == 0
+            else (f"step {onset.step} ({epoch_name(onset.epoch)})")
         )
         start = f" ({at_start.dead:.0%} at initialisation)" if at_start and onset.step else ""
         yield Issue(
@@ -114,7 +116,9 @@ def _context(dead: tuple[float, ...]) -> Context:
             keras.layers.Dense(10, activation="softmax", name="out"),
         ]
     )
-    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5), loss="categorical_crossentropy")
+    model.compile(
+        optimizer=keras.optimizers.SGD(learning_rate=0.5), loss="categorical_crossentropy"
+    )
     units = tuple(
         UnitStats(step=100 * i, epoch=i, layer="hidden", activation="relu", units=64, dead=d)
         for i, d in enumerate(dead)

@@ -57,7 +57,8 @@ def saturated_hidden_units(
         layer = ctx.model.layer(name) if ctx.model is not None else None
         if onset.step == 0 or absmax is not None:
             cause = (
-                f"the inputs are not scaled (values up to {absmax:g})" if absmax is not None
+                f"the inputs are not scaled (values up to {absmax:g})"
+                if absmax is not None
                 else "the inputs or the initial weights are too large"
             )
             fix = scale_fix(ctx)
@@ -68,8 +69,10 @@ def saturated_hidden_units(
                 if layer is not None and layer.units
                 else None
             )
-        when = "initialisation" if onset.step == 0 else (
-            f"step {onset.step} ({epoch_name(onset.epoch)})"
+        when = (
+            "initialisation"
+            if onset.step == 0
+            else (f"step {onset.step} ({epoch_name(onset.epoch)})")
         )
         yield Issue(
             f"{stats.saturated:.0%} of the {stats.units} {stats.activation} units of layer "

@@ -57,10 +57,7 @@ def vanishing_updates(
     if not medians or _converged(trace, converged):
         return
     fastest = max(medians.values())
-    slow = {
-        name: r for name, r in medians.items()
-        if fastest >= healthy and r < relative * fastest
-    }
+    slow = {name: r for name, r in medians.items() if fastest >= healthy and r < relative * fastest}
     step, epoch = trace.updates[-window].step, trace.updates[-window].epoch
     received = received_optimizer(ctx.model)
     if fastest < min_ratio:
@@ -71,7 +68,8 @@ def vanishing_updates(
             f"change {change}, so the gradient is (nearly) zero everywhere: saturated outputs, "
             "dead units, or a loss that does not depend on the weights. Received: update ratios "
             + ", ".join(f"{name}={fmt(r)}" for name, r in medians.items())
-            + (f", {received}" if received else "") + ".",
+            + (f", {received}" if received else "")
+            + ".",
             expected=f"Update ratios near 1e-3 per step (at least {min_ratio:g}).",
             evidence={"step": step, "epoch": epoch + 1, "ratios": medians},
         )

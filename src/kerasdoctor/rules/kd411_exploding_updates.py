@@ -74,8 +74,12 @@ def exploding_updates(ctx: Context, *, max_ratio: float = 1.0, window: int = 2) 
                 else None
             ),
             layer=name,
-            evidence={"step": first.step, "epoch": first.epoch + 1, "ratio": ratio,
-                      "learning_rate": lr},
+            evidence={
+                "step": first.step,
+                "epoch": first.epoch + 1,
+                "ratio": ratio,
+                "learning_rate": lr,
+            },
         )
 
 

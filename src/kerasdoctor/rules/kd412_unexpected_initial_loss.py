@@ -62,8 +62,11 @@ def unexpected_initial_loss(
     if absmax is not None and absmax > 10:
         causes.append(f"the inputs are not scaled (values up to {absmax:g})")
         fix = scale_fix(ctx)
-    if head is not None and head.loss is not None and not head.loss.from_logits and (
-        head.activation in ("linear", "relu")
+    if (
+        head is not None
+        and head.loss is not None
+        and not head.loss.from_logits
+        and (head.activation in ("linear", "relu"))
     ):
         causes.append(
             f"the output {head.key!r} gives logits (activation={head.activation!r}) but "
@@ -75,7 +78,8 @@ def unexpected_initial_loss(
     yield Issue(
         f"The loss at initialisation is {fmt(probe.initial_loss)}, {fmt(ratio)} times the "
         f"{fmt(probe.expected_loss)} = {probe.expected_basis} of an uninformed guess: the model "
-        "is confidently wrong before training. Likely causes: " + "; ".join(causes)
+        "is confidently wrong before training. Likely causes: "
+        + "; ".join(causes)
         + f". Received: initial_loss={fmt(probe.initial_loss)}, loss={probe.loss_name!r}, "
         f"batch_size={probe.batch_size}.",
         expected=f"An initial loss near {probe.expected_basis} = {fmt(probe.expected_loss)} "

@@ -77,10 +77,17 @@ def cannot_fit_one_batch(
             f"from {fmt(first)} up to {fmt(worst)} within {len(losses)} steps. Likely cause: "
             f"{cause}." + (f" Received: {received}." if received else ""),
             expected="A loss that falls steadily on a batch the model sees again and again.",
-            fix=(f"optimizer={optimizer_code(ctx.model, None if verdict == 'high' else lr / 10)}"
-                 if optimizer is not None and lr else None),
-            evidence={"first_loss": first, "worst_loss": str(worst), "steps": len(losses),
-                      "learning_rate": lr},
+            fix=(
+                f"optimizer={optimizer_code(ctx.model, None if verdict == 'high' else lr / 10)}"
+                if optimizer is not None and lr
+                else None
+            ),
+            evidence={
+                "first_loss": first,
+                "worst_loss": str(worst),
+                "steps": len(losses),
+                "learning_rate": lr,
+            },
         )
         return
     # From the loss after the first step: a first step can only undo a poor initialisation
@@ -98,14 +105,16 @@ def cannot_fit_one_batch(
         cause = f"the learning rate {lr:g} is far too low for {optimizer.name}"
         fix = f"optimizer={optimizer_code(ctx.model)}"
     elif (probe.input_absmax or 0) > 10 or (
-        probe.initial_loss and probe.expected_loss
-        and probe.initial_loss > 3 * probe.expected_loss
+        probe.initial_loss and probe.expected_loss and probe.initial_loss > 3 * probe.expected_loss
     ):
         cause = (
             "the outputs are saturated from the start (initial loss "
             f"{fmt(probe.initial_loss)}), so the gradient is zero"
-            + (f": the inputs are not scaled (values up to {probe.input_absmax:g})"
-               if (probe.input_absmax or 0) > 10 else "")
+            + (
+                f": the inputs are not scaled (values up to {probe.input_absmax:g})"
+                if (probe.input_absmax or 0) > 10
+                else ""
+            )
         )
         fix = scale_fix(ctx)
     elif ctx.model is not None and not any(layer.trainable for layer in ctx.model.layers):
@@ -113,24 +122,30 @@ def cannot_fit_one_batch(
         fix = "model.trainable = True"
     else:
         cause = (
-            "the learning rate is too low, layers are frozen, or the loss does not fit the "
-            "labels"
+            "the learning rate is too low, layers are frozen, or the loss does not fit the labels"
         )
         fix = None
     yield Issue(
         f"The model cannot fit one batch: {len(losses)} steps on the same {probe.batch_size} "
         f"samples moved the loss only from {fmt(start)} (after the first step) to "
         f"{fmt(final)}"
-        + (f", about the {fmt(probe.expected_loss)} = {probe.expected_basis} of an uninformed "
-           "guess" if probe.expected_loss and abs(final - probe.expected_loss)
-           < 0.1 * probe.expected_loss else "")
+        + (
+            f", about the {fmt(probe.expected_loss)} = {probe.expected_basis} of an uninformed "
+            "guess"
+            if probe.expected_loss and abs(final - probe.expected_loss) < 0.1 * probe.expected_loss
+            else ""
+        )
         + f". Likely cause: {cause}."
         + (f" Received: {received}." if received else ""),
         expected=f"The loss of one batch falls by more than {min_decrease:.0%} in "
         f"{len(losses)} steps.",
         fix=fix,
-        evidence={"first_loss": first, "final_loss": final, "steps": len(losses),
-                  "learning_rate": lr},
+        evidence={
+            "first_loss": first,
+            "final_loss": final,
+            "steps": len(losses),
+            "learning_rate": lr,
+        },
     )
 
 

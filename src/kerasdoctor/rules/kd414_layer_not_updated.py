@@ -48,15 +48,18 @@ def layer_not_updated(ctx: Context) -> Iterator[Issue]:
         yield Issue(
             f"One training step changed none of the {len(unchanged)} trainable layers: the loss "
             "has no gradient with respect to any weight. Likely cause: "
-            + (f"the inputs are not scaled (values up to {probe.input_absmax:g}), so the "
-               "outputs are saturated from the start" if unscaled else
-               "saturated or constant outputs, a loss that does not use the predictions, or a "
-               "learning rate of 0")
+            + (
+                f"the inputs are not scaled (values up to {probe.input_absmax:g}), so the "
+                "outputs are saturated from the start"
+                if unscaled
+                else "saturated or constant outputs, a loss that does not use the predictions, or a "
+                "learning rate of 0"
+            )
             + f". Received: unchanged_layers={list(unchanged)}.",
             expected="Every trainable layer changes after one step.",
-            fix=scale_fix(ctx) if unscaled else (
-                "kerasdoctor.diagnose(model, x, y)  # check the output activation and the loss"
-            ),
+            fix=scale_fix(ctx)
+            if unscaled
+            else ("kerasdoctor.diagnose(model, x, y)  # check the output activation and the loss"),
             evidence={"unchanged": list(unchanged), "checked": list(probe.checked_layers)},
         )
         return

@@ -61,7 +61,9 @@ def _context(spread: float, initializer: str) -> Context:
     model = keras.Sequential(
         [
             keras.Input((8,)),
-            keras.layers.Dense(16, activation="relu", kernel_initializer=initializer, name="hidden"),
+            keras.layers.Dense(
+                16, activation="relu", kernel_initializer=initializer, name="hidden"
+            ),
             keras.layers.Dense(1, name="out"),
         ]
     )
