@@ -4,6 +4,8 @@ Every test builds small live models, so every test depends on the backend: CI ru
 TensorFlow, JAX and PyTorch, and they must pass unchanged on all three.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -183,16 +185,58 @@ def test_multi_input_functional_model():
     assert [summary(h) for h in facts.heads] == [("out", "out", (None, 2), "softmax", "out")]
 
 
-def test_keras_op_as_output_is_unknown():
-    """`keras.ops.softmax(x)` as the output is an operation, not a layer: say nothing."""
+def test_keras_op_softmax_as_output_is_read():
+    """`keras.ops.softmax(x)` as the output is an operation, not a layer; it is read by its class."""
     inputs = keras.Input((4,))
     logits = L.Dense(3, name="logits")(inputs)
     model = keras.Model(inputs, keras.ops.softmax(logits))
 
     (head,) = model_facts(model).heads
 
-    assert head.activation == "unknown"
+    assert (head.activation, head.activation_layer) == ("softmax", "keras.ops.softmax")
     assert head.shape == (None, 3)
+
+
+def test_keras_op_softmax_over_another_axis_and_other_ops_are_unknown():
+    inputs = keras.Input((2, 3))
+    logits = L.Dense(3, name="logits")(inputs)
+    across = keras.Model(inputs, keras.ops.softmax(logits, axis=1))
+    doubled = keras.Model(inputs, keras.ops.multiply(logits, 2.0))
+
+    assert model_facts(across).heads[0].activation == "unknown"
+    assert model_facts(doubled).heads[0].activation == "unknown"
+
+
+def test_shared_layer_giving_two_outputs_gives_two_heads_with_their_own_losses():
+    """Keras names both outputs after the layer (['s', 's']); heads need distinct keys."""
+    a, b = keras.Input((4,), name="a"), keras.Input((4,), name="b")
+    shared = L.Dense(1, activation="sigmoid", name="s")
+    model = keras.Model([a, b], [shared(a), shared(b)])
+    model.compile(optimizer="adam", loss=["mse", "binary_crossentropy"])
+
+    heads = model_facts(model).heads
+
+    assert [(h.key, h.layer, h.activation) for h in heads] == [
+        ("s", "s", "sigmoid"),
+        ("s_1", "s", "sigmoid"),
+    ]
+    assert [h.loss.name for h in heads] == ["mean_squared_error", "binary_crossentropy"]
+    model.compile(optimizer="adam", loss={"s": "mse"})  # Keras gives both outputs loss['s']
+    assert [h.loss.name for h in model_facts(model).heads] == ["mean_squared_error"] * 2
+
+
+def test_inputs_of_a_dict_are_named_by_their_keys_with_their_input_layer():
+    pixels, table = keras.Input((8,), name="img"), keras.Input((3,))
+    merged = L.Concatenate()([L.Dense(2, name="da")(pixels), L.Dense(2, name="db")(table)])
+    with warnings.catch_warnings():  # Keras asks for keys equal to the Input names
+        warnings.simplefilter("ignore")
+        model = keras.Model({"pix": pixels, "feat": table}, L.Dense(1, name="out")(merged))
+
+    inputs = {i.name: i for i in model_facts(model).inputs}
+
+    assert set(inputs) == {"pix", "feat"}
+    assert inputs["pix"].layer == "img" and inputs["pix"].shape == (None, 8)
+    assert inputs["feat"].layer.startswith("input_layer")
 
 
 # --------------------------------------------------------------------------------------------
@@ -321,6 +365,26 @@ EFFECTIVE = {
             L.Flatten(name="f"),
         ],
         "sigmoid",
+        "out",
+    ),
+    "softmax-through-reshape-that-keeps-the-last-axis": (
+        lambda: [
+            L.Dense(3, activation="softmax", name="out"),
+            L.Reshape((1, 3), name="r"),
+            L.Flatten(name="f"),
+        ],
+        "softmax",
+        "out",
+    ),
+    "softmax-through-reshape-that-moves-the-last-axis": (
+        lambda: [L.Dense(6, activation="softmax", name="out"), L.Reshape((3, 2), name="r")],
+        "unknown",
+        "out",
+    ),
+    "softmax-through-permute": (
+        lambda: [L.Dense(6, activation="softmax", name="out"), L.Reshape((2, 3), name="r"),
+                 L.Permute((2, 1), name="p")],
+        "unknown",
         "out",
     ),
     "activation-then-dropout": (
@@ -458,7 +522,21 @@ LOSSES = {
     "unknown-string": ("nope", ("nope", "invalid", False)),
     "keras-loss-of-no-kind": ("dice", ("dice", "other", False)),
     "keras-function-of-no-kind": (lambda: keras.losses.dice, ("dice", "other", False)),
+    "wrapper-of-a-user-function": (
+        lambda: _wrapper(my_loss),
+        ("my_loss", "custom", False),
+    ),
+    "wrapper-of-a-keras-function": (
+        lambda: _wrapper(keras.losses.binary_crossentropy, from_logits=True),
+        ("binary_crossentropy", "binary", True),
+    ),
 }
+
+
+def _wrapper(fn, **kwargs):
+    from keras.src.losses.losses import LossFunctionWrapper
+
+    return LossFunctionWrapper(fn, **kwargs)
 
 
 @pytest.mark.parametrize("case", list(LOSSES))
@@ -655,30 +733,213 @@ class Subclassed(keras.Model):
         return self.out(self.hidden(x))
 
 
-def test_subclassed_model_does_not_crash_and_has_no_heads():
-    """Without a graph there is no output to walk back from: heads are empty (recorded)."""
-    model = Subclassed()
-    model.compile(optimizer="adam", loss="categorical_crossentropy")
+class Assigned(keras.Model):
+    """`x = self.out(x); return x`: the other common way to end call()."""
 
-    facts = model_facts(model, input_shape=(32, 4))
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden = L.Dense(8, activation="relu", name="hidden")
+        self.out = L.Dense(3, activation="softmax", name="out")
 
-    assert facts.kind == "subclassed" and facts.cls == "Subclassed"
-    assert not facts.built and facts.compiled
-    assert facts.heads == ()
-    assert facts.inputs == ()
-    assert [layer.name for layer in facts.layers] == ["hidden", "out"]
-    assert [layer.output_shape for layer in facts.layers] == [None, None]
-    assert facts.trainable_params is None
-    assert facts.optimizer.family == "adam"
-    assert not model.built
+    def call(self, inputs, training=None):
+        x = self.hidden(inputs)
+        x = self.out(x)
+        return x
 
 
-def test_subclassed_model_after_a_call_has_param_counts():
-    model = Subclassed()
+class OpsSoftmax(keras.Model):
+    def __init__(self, axis=-1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.hidden = L.Dense(8, activation="relu", name="hidden")
+        self.logits = L.Dense(3, name="logits")
+
+    def call(self, x):
+        return keras.ops.softmax(self.logits(self.hidden(x)), axis=self.axis)
+
+
+class LambdaLast(Subclassed):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.lam = L.Lambda(lambda t: t * 2.0, name="lam")
+
+    def call(self, x):
+        return self.lam(self.out(self.hidden(x)))
+
+
+class Branches(Subclassed):
+    def call(self, x, training=None):
+        if training:
+            return self.hidden(x)
+        return self.out(self.hidden(x))
+
+
+class NumpyInCall(Subclassed):
+    """A call() that needs values: it cannot be traced, but it plainly returns `self.out`."""
+
+    def call(self, x):
+        x = self.hidden(x)
+        if float(keras.ops.convert_to_numpy(keras.ops.max(x))) > 1e9:  # a value, not a shape
+            x = x / 1e9
+        return self.out(x)
+
+
+class TwoHeads(keras.Model):
+    def __init__(self, as_dict=False, **kwargs):
+        super().__init__(**kwargs)
+        self.as_dict = as_dict
+        self.hidden = L.Dense(8, activation="relu", name="hidden")
+        self.cls = L.Dense(3, activation="softmax", name="cls")
+        self.reg = L.Dense(1, name="reg")
+
+    def call(self, x):
+        h = self.hidden(x)
+        if self.as_dict:
+            return {"label": self.cls(h), "value": self.reg(h)}
+        return self.cls(h), self.reg(h)
+
+
+def graph_state(model):
+    """What a trace could leave behind: nodes, built flags, weights, Keras's name counters."""
+    from keras.src.backend.common import global_state
+
+    layers = list(model._flatten_layers())
+    return (
+        [(len(x._inbound_nodes), len(x._outbound_nodes), x.built) for x in layers],
+        [v.path for v in model.weights],
+        dict(global_state.get_global_attribute("object_name_uids")),  # the next auto names
+    )
+
+
+def called(model):
     model(np.zeros((2, 4), dtype="float32"))
+    return model
+
+
+def test_subclassed_model_not_built_gets_its_head_from_the_layer_call_returns():
+    """Not built: no trace (it would build the layers); `return self.out(...)` is read."""
+    for model in (Subclassed(), Assigned()):
+        model.compile(optimizer="adam", loss="categorical_crossentropy")
+
+        facts = model_facts(model, input_shape=(32, 4))
+
+        assert facts.kind == "subclassed" and not facts.built and facts.compiled
+        assert [summary(h) for h in facts.heads] == [("out", "out", None, "softmax", "out")]
+        assert facts.heads[0].loss.name == "categorical_crossentropy"
+        assert facts.inputs == ()
+        assert [layer.output_shape for layer in facts.layers] == [None, None]
+        assert facts.trainable_params is None
+        assert not model.built and not any(layer.built for layer in model.layers)
+
+
+def test_subclassed_model_built_is_traced_without_changing_it():
+    model = called(Assigned())
+    before = graph_state(model)
 
     facts = model_facts(model)
 
-    assert facts.built and facts.heads == ()
-    assert facts.trainable_params == (4 * 8 + 8) + (8 * 3 + 3)
-    assert facts.layer("out").activation == "softmax"
+    assert graph_state(model) == before
+    assert facts.built and facts.trainable_params == (4 * 8 + 8) + (8 * 3 + 3)
+    assert [summary(h) for h in facts.heads] == [("out", "out", (None, 3), "softmax", "out")]
+    assert facts.layer("out").parents == ("hidden",)
+    assert facts.layer("out").output_shape == (None, 3)
+    assert facts.inputs == ()  # built on one batch shape; call() may take others
+
+
+def test_subclassed_model_with_keras_ops_softmax():
+    model = called(OpsSoftmax())
+    before = graph_state(model)
+
+    (head,) = model_facts(model).heads
+
+    assert graph_state(model) == before
+    assert summary(head) == (
+        "keras.ops.softmax", "keras.ops.softmax", (None, 3), "softmax", "keras.ops.softmax"
+    )
+    assert model_facts(OpsSoftmax()).heads == ()  # not built, and not `return self.layer(...)`
+
+
+def test_subclassed_model_softmax_over_another_axis_is_unknown():
+    model = OpsSoftmax(axis=1)
+    model(np.zeros((2, 5, 4), dtype="float32"))
+
+    (head,) = model_facts(model).heads
+
+    assert head.activation == "unknown"
+    assert head.shape == (None, None, 3)  # middle axes: as built, but call() may take others
+
+
+@pytest.mark.parametrize("build", [False, True])
+def test_subclassed_model_ending_in_a_lambda_is_unknown(build):
+    model = LambdaLast()
+    if build:
+        called(model)
+
+    (head,) = model_facts(model).heads
+
+    assert (head.layer, head.activation) == ("lam", "unknown")
+
+
+def test_subclassed_model_with_several_returns_is_not_read_from_source():
+    assert model_facts(Branches()).heads == ()
+    (head,) = model_facts(called(Branches())).heads  # the trace follows training=None
+    assert (head.key, head.activation) == ("out", "softmax")
+
+
+def test_subclassed_model_that_cannot_be_traced_falls_back_to_the_source():
+    model = called(NumpyInCall())
+    before = graph_state(model)
+
+    facts = model_facts(model)
+
+    assert graph_state(model) == before
+    assert [summary(h) for h in facts.heads] == [("out", "out", None, "softmax", "out")]
+    assert facts.layer("out").parents == ()
+
+
+@pytest.mark.parametrize("as_dict", [False, True])
+def test_subclassed_model_with_two_outputs(as_dict):
+    model = called(TwoHeads(as_dict=as_dict))
+    keys = ["label", "value"] if as_dict else ["cls", "reg"]
+    model.compile(optimizer="adam", loss=dict(zip(keys, ["categorical_crossentropy", "mse"],
+                                                  strict=True)))
+
+    heads = model_facts(model).heads
+
+    assert [(h.key, h.layer, h.activation, h.loss.name) for h in heads] == [
+        (keys[0], "cls", "softmax", "categorical_crossentropy"),
+        (keys[1], "reg", "linear", "mean_squared_error"),
+    ]
+
+
+class UnusedLayer(Subclassed):
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.spare = L.Dense(5, name="spare")  # never called: stays unbuilt
+
+
+def test_subclassed_model_with_a_layer_never_called_is_traced_and_the_layer_stays_unbuilt():
+    model = called(UnusedLayer())
+    before = graph_state(model)
+
+    facts = model_facts(model)
+
+    assert graph_state(model) == before and not model.spare.built
+    assert [summary(h) for h in facts.heads] == [("out", "out", (None, 3), "softmax", "out")]
+    assert facts.layer("out").parents == ("hidden",)
+
+
+def test_mixed_precision_optimizer_is_read_through_its_loss_scale_wrapper():
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_float16")
+    try:
+        model = two_layer(L.Dense(3, activation="softmax", name="out"))
+        model.compile(optimizer=keras.optimizers.SGD(0.05), loss="categorical_crossentropy")
+    finally:
+        keras.config.set_dtype_policy(policy)
+
+    opt = model_facts(model).optimizer
+
+    assert type(model.optimizer).__name__ == "LossScaleOptimizer"
+    assert (opt.name, opt.family) == ("SGD", "sgd")
+    assert opt.learning_rate == pytest.approx(0.05, rel=1e-6)

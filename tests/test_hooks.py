@@ -61,8 +61,9 @@ def test_findings_point_at_the_users_compile_line():
     import keras
 
     seen = []
-    kerasdoctor.watch(emit=seen.append)
+    # built before watch(): no construction site (tests/test_layer_sites.py), so the compile line
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="softmax", name="out")])
+    kerasdoctor.watch(emit=seen.append)
     model.compile(optimizer="adam", loss="binary_crossentropy"); line = sys._getframe().f_lineno  # noqa: E702
     report = kerasdoctor.unwatch()
     finding = next(f for f in report if f.code == "KD201")

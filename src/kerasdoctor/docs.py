@@ -73,3 +73,45 @@ def index_markdown(rules: tuple[Rule, ...]) -> str:
         ]
         parts.append("\n".join(rows))
     return "\n\n".join(parts) + "\n"
+
+
+def live_output(rule: Rule) -> str:
+    """What kerasdoctor prints for the rule's bad() example, run now on this backend."""
+    import warnings
+
+    from kerasdoctor import engine
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return engine.example_report(rule, "bad").to_text().strip()
+
+
+def write_docs(
+    outdir: str | Path,
+    *,
+    live: bool = False,
+    status: Callable[[Rule], object] | None = None,
+) -> list[Path]:
+    """Write `KDNNN.md` for every rule and `index.md` into `outdir`; return the paths.
+
+    Each page is `rule_markdown(rule)`, the page `kerasdoctor rule KDNNN` shows. Its output
+    section is the recorded output of the rule's `bad()` example (the tests check it against
+    a live run on every backend); `live=True` runs every example again instead (slow).
+    """
+    from kerasdoctor import engine
+
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    rules = engine.all_rules()
+    written: list[Path] = []
+    for rule in rules:
+        if status is not None:
+            status(rule)
+        page = rule_markdown(rule, live_output(rule) if live else None)
+        path = outdir / f"{rule.code}.md"
+        path.write_text(page, encoding="utf-8")
+        written.append(path)
+    index = outdir / "index.md"
+    index.write_text(index_markdown(rules), encoding="utf-8")
+    written.append(index)
+    return written

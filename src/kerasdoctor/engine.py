@@ -11,8 +11,8 @@ from typing import Any
 
 from kerasdoctor import rules as _rules_package
 from kerasdoctor.context import Context
-from kerasdoctor.report import Finding, Report
-from kerasdoctor.rule import Category, Rule
+from kerasdoctor.report import Finding, History, Report
+from kerasdoctor.rule import Category, Rule, Severity
 
 
 @functools.cache
@@ -61,6 +61,7 @@ def run(
     select: Iterable[str] = ("KD",),
     ignore: Iterable[str] = (),
     params: Mapping[str, Mapping[str, Any]] | None = None,
+    severity: Mapping[str, Severity | str] | None = None,
 ) -> Report:
     """Run every selected rule that applies to `ctx` and collect what they find.
 
@@ -69,6 +70,8 @@ def run(
         select: Code prefixes of the rules to run (`["KD2"]`: the compile rules).
         ignore: Code prefixes of rules not to run (`["KD305"]`).
         params: Threshold overrides per rule code, e.g. `{"KD207": {"max_ratio": 20}}`.
+        severity: Severity overrides per code prefix, e.g. `{"KD406": "info"}`: every finding
+            of those rules gets that severity (the longest matching prefix wins).
 
     Returns:
         A `Report`. A check that raises becomes a `KD000` finding, never an exception.
@@ -86,7 +89,27 @@ def run(
                 )
         except Exception as error:  # a broken check must never break the user's run
             findings.append(Finding.crashed(rule, error))
-    return Report(tuple(findings))
+    if severity or ignore:
+        findings = _configured(findings, severity or {}, ignore)
+    # The model's facts and the training history ride along for the HTML report.
+    history = History.of(ctx.trace) if ctx.trace is not None else None
+    return Report(tuple(findings), model=ctx.model, history=history)
+
+
+def _configured(
+    findings: list[Finding], severity: Mapping[str, Severity | str], ignore: Iterable[str]
+) -> list[Finding]:
+    """Findings with their configured severities; KD000 dropped when ignored."""
+    ignore = list(ignore)
+    kept = []
+    for finding in findings:
+        if finding.code == "KD000" and _matches("KD000", ignore):
+            continue
+        best = max((p for p in severity if finding.code.startswith(p.upper())), key=len, default=None)
+        if best is not None:
+            finding = dataclasses.replace(finding, severity=Severity(str(severity[best]).lower()))
+        kept.append(finding)
+    return kept
 
 
 def diagnose(
@@ -94,22 +117,28 @@ def diagnose(
     x: Any = None,
     y: Any = None,
     *,
-    select: Iterable[str] = ("KD",),
-    ignore: Iterable[str] = (),
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
     params: Mapping[str, Mapping[str, Any]] | None = None,
+    severity: Mapping[str, Severity | str] | None = None,
+    config: Any = True,
     **fit_kwargs: Any,
 ) -> Report:
     """Diagnose a model, its compile configuration and (optionally) its training data.
 
-    Nothing is trained, built or changed: the model is only read.
+    Nothing is trained, built or changed: the model is only read. Settings come from
+    `[tool.kerasdoctor]` in `pyproject.toml` (see `kerasdoctor.config`); arguments override them.
 
     Args:
         model: A `keras.Model`, compiled or not.
         x: The inputs you would pass to `fit()` (optional).
         y: The targets you would pass to `fit()` (optional).
-        select: Code prefixes of the rules to run.
-        ignore: Code prefixes of the rules to skip.
-        params: Threshold overrides per rule code.
+        select: Code prefixes of the rules to run (replaces the configured `select`).
+        ignore: Code prefixes of the rules to skip (replaces the configured `ignore`).
+        params: Threshold overrides per rule code, e.g. `{"KD209": {"max_lr": 1.0}}`.
+        severity: Severity overrides per code prefix, e.g. `{"KD406": "info"}`.
+        config: `True`: read `pyproject.toml` from the working directory upward; a path: that
+            file; `False`: no file.
         **fit_kwargs: Other `fit()` arguments: `validation_data`, `validation_split`,
             `class_weight`, `batch_size`.
 
@@ -123,8 +152,30 @@ def diagnose(
     print(report)
     ```
     """
+    from kerasdoctor import config as _config
+
+    settings = _config.resolve(select, ignore, severity, params, config=config)
     ctx = Context.of(model, x, y, **fit_kwargs)
-    return run(ctx, select=select, ignore=ignore, params=params)
+    return run_configured(ctx, settings)
+
+
+def run_configured(ctx: Context, settings: Any, phase: Iterable[str] | None = None) -> Report:
+    """`run()` with a `kerasdoctor.config.Config`, restricted to the `phase` prefixes if given."""
+    select = tuple(settings.select)
+    if phase is not None:
+        phase = tuple(phase)
+        chosen = [s for s in phase if any(s.startswith(p) for p in select)]
+        chosen += [p for p in select if any(p.startswith(s) for s in phase)]
+        if not chosen:
+            return Report()
+        select = tuple(dict.fromkeys(chosen))
+    return run(
+        ctx,
+        select=select,
+        ignore=settings.ignore,
+        params=settings.params,
+        severity=settings.severity,
+    )
 
 
 def example_context(example: Callable[[], Context]) -> Context:
@@ -146,8 +197,11 @@ def explain(
     x: Any = None,
     y: Any = None,
     *,
-    select: Iterable[str] = ("KD5",),
-    ignore: Iterable[str] = (),
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
+    severity: Mapping[str, Severity | str] | None = None,
+    config: Any = True,
     **fit_kwargs: Any,
 ) -> Report:
     """Explain a Keras exception: its root cause in terms of your model and data, and the fix.
@@ -156,7 +210,9 @@ def explain(
         error: The exception, or the text of an error message or traceback.
         model: The model involved, when there is one: its facts sharpen the explanation.
         x, y, **fit_kwargs: The data passed to `fit()`, if any.
-        select, ignore: Code prefixes of the rules to run (the exception rules by default).
+        select, ignore: Code prefixes of the rules to run (the exception rules, KD5, that the
+            configuration selects, by default).
+        params, severity, config: As for `diagnose()`.
 
     Returns:
         A `Report`: empty when the error is not one kerasdoctor knows.
@@ -178,4 +234,7 @@ def explain(
         facts.error_facts_from_text(error)
     )
     ctx = dataclasses.replace(ctx, error=error_facts)
-    return run(ctx, select=select, ignore=ignore)
+    from kerasdoctor import config as _config
+
+    settings = _config.resolve(select, ignore, severity, params, config=config)
+    return run_configured(ctx, settings, phase=None if select is not None else ("KD5",))

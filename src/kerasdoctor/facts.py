@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import math
 import re
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -139,9 +140,14 @@ class OptimizerFacts:
 
 @dataclasses.dataclass(frozen=True)
 class InputFacts:
+    """One input of the model. `name` is what data is keyed by: the key of a dict of inputs
+    (`keras.Model({'pixels': inputs}, ...)`), else the `Input`'s name; `layer` is the name of
+    its `InputLayer` (an unnamed `Input` is 'keras_tensor_3', its layer 'input_layer_2')."""
+
     name: str
     shape: Shape | None
     dtype: str | None = None
+    layer: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -331,28 +337,42 @@ def _shape(value: Any) -> Shape | None:
 
 def _graph(model: Any) -> tuple[dict[str, tuple[str, ...]], dict[str, Shape]]:
     """Parents and output shapes of every layer of a Functional model, from its graph."""
+    parents, shapes, _, _ = _walk(model.outputs)
+    return parents, shapes
+
+
+def _walk(outputs: list) -> tuple[dict[str, tuple[str, ...]], dict[str, Shape], dict, list]:
+    """Parents, output shapes and operations (by name) of the graph that makes `outputs`.
+
+    Also returns the `Node`s walked, so that a trace (`_trace`) can take them away again.
+    """
     parents: dict[str, list[str]] = {}
     shapes: dict[str, Shape] = {}
+    operations: dict[str, Any] = {}
+    nodes: list = []
     seen: set[int] = set()
-    stack = list(model.outputs)
+    stack = list(outputs)
     while stack:
         tensor = stack.pop()
         history = getattr(tensor, "_keras_history", None)
-        if history is None:
+        if history is None or history.operation is None:  # an input of a trace
             continue
         op, node_index = history.operation, history.node_index
         node = op._inbound_nodes[node_index]
         if id(node) in seen:
             continue
         seen.add(id(node))
+        nodes.append(node)
+        operations.setdefault(op.name, op)
         shapes.setdefault(op.name, _shape(tensor.shape))
         names = parents.setdefault(op.name, [])
         for parent in node.input_tensors:
             parent_history = getattr(parent, "_keras_history", None)
-            if parent_history is not None and parent_history.operation.name not in names:
-                names.append(parent_history.operation.name)
+            parent_op = getattr(parent_history, "operation", None)
+            if parent_op is not None and parent_op.name not in names:
+                names.append(parent_op.name)
             stack.append(parent)
-    return {name: tuple(p) for name, p in parents.items()}, shapes
+    return {name: tuple(p) for name, p in parents.items()}, shapes, operations, nodes
 
 
 def _sequential_shapes(layers: list, input_shape: Shape) -> tuple[dict[str, Shape], tuple | None]:
@@ -370,6 +390,151 @@ def _sequential_shapes(layers: list, input_shape: Shape) -> tuple[dict[str, Shap
             break
         shapes[layer.name] = shape
     return shapes, None
+
+
+def _trace(model: Any) -> tuple[list[tuple[str, str]], dict, dict, dict] | None:
+    """The graph of a built subclassed model: its `call()` run once on symbolic tensors.
+
+    Returns (outputs as (key, producing operation), parents, output shapes, operations), or
+    None when the model is not built (tracing would build its layers), or `call()` does
+    something symbolic tensors cannot (TensorFlow/torch ops, Python on values, a layer left
+    unbuilt that needs its weights to say its output shape): the caller then knows less,
+    never something wrong. Nothing is left behind: the trace runs in a `StatelessScope` (no
+    variable is created or assigned), a layer not built yet (one `call()` does not always
+    use) is marked built for the trace so that it is not built, and the graph nodes the
+    trace adds to the layers, their flags and Keras's name counters are put back as they were.
+    """
+    import keras
+    from keras.src.backend import StatelessScope
+    from keras.src.backend.common import global_state
+
+    if not model.built:
+        return None
+    built_on = getattr(model, "_build_shapes_dict", None)
+    if not isinstance(built_on, Mapping) or len(built_on) != 1:
+        return None
+    layers = list(model._flatten_layers(include_self=False))
+    unbuilt = [layer for layer in layers if not layer.built]
+    counts = [(layer, len(layer._inbound_nodes), len(layer._outbound_nodes)) for layer in layers]
+    called = [(layer, layer._called) for layer in layers if hasattr(layer, "_called")]
+    uids = global_state.get_global_attribute("object_name_uids")
+    saved_uids = dict(uids) if uids is not None else None
+    nodes: list = []
+    try:
+        for layer in unbuilt:
+            layer.built = True
+        inputs = keras.tree.map_shape_structure(
+            lambda shape: keras.KerasTensor((None, *tuple(shape)[1:])),
+            next(iter(built_on.values())),
+        )
+        with StatelessScope(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = model.call(inputs)
+        if isinstance(result, keras.KerasTensor):
+            tensors, keys = [result], None
+        elif isinstance(result, Mapping):
+            tensors, keys = list(result.values()), [str(k) for k in result]
+        elif isinstance(result, (list, tuple)):
+            tensors, keys = list(result), None
+        else:
+            return None
+        if not tensors or not all(
+            isinstance(t, keras.KerasTensor) and hasattr(t, "_keras_history") for t in tensors
+        ):
+            return None
+        parents, shapes, operations, nodes = _walk(tensors)
+        names = [t._keras_history.operation.name for t in tensors]
+        if keys is None:
+            keys = _unique([_shown(t._keras_history.operation) for t in tensors])
+        return list(zip(keys, names, strict=True)), parents, shapes, operations
+    except Exception:
+        return None
+    finally:
+        created = {id(node) for node in nodes}
+        for node in nodes:
+            ops = [node.operation] + [
+                getattr(getattr(t, "_keras_history", None), "operation", None)
+                for t in node.input_tensors
+            ]
+            for op in ops:
+                for attr in ("_inbound_nodes", "_outbound_nodes"):
+                    kept = [n for n in getattr(op, attr, []) if id(n) not in created]
+                    if len(kept) != len(getattr(op, attr, [])):
+                        getattr(op, attr)[:] = kept
+        for layer, inbound, outbound in counts:  # also nodes of branches that were not outputs
+            del layer._inbound_nodes[inbound:]
+            del layer._outbound_nodes[outbound:]
+        for layer, was_called in called:
+            if layer._called != was_called:
+                layer._called = was_called
+        for layer in unbuilt:
+            layer.built = False
+        if uids is not None and saved_uids is not None:
+            uids.clear()
+            uids.update(saved_uids)
+
+
+def _returned_layer(model: Any, by_name: dict[str, Any]) -> list[tuple[str, str]]:
+    """The output of a subclassed model not traced, when its `call()` says it plainly.
+
+    The common pattern `return self.out(x)`, or `x = self.out(x)` then `return x` at the end
+    of `call()`, with one `return` in all: the output is the layer `self.out`'s. Anything else
+    (several returns, `keras.ops` on the result, no source) gives no head.
+    """
+    import ast
+    import inspect
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(type(model).call)))
+    except (OSError, TypeError, SyntaxError, ValueError):
+        return []
+    fn = tree.body[0] if tree.body else None
+    if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)) or not fn.args.args:
+        return []
+    me = fn.args.args[0].arg
+    returns = [node for node in ast.walk(fn) if isinstance(node, ast.Return)]
+    if len(returns) != 1 or fn.body[-1] is not returns[0] or returns[0].value is None:
+        return []
+    value = returns[0].value
+    if isinstance(value, ast.Name):  # x = self.out(x) ... return x
+        target = value.id
+        for i in range(len(fn.body) - 2, -1, -1):
+            stmt = fn.body[i]
+            if (
+                isinstance(stmt, ast.Assign)
+                and len(stmt.targets) == 1
+                and isinstance(stmt.targets[0], ast.Name)
+                and stmt.targets[0].id == target
+            ):
+                rebound = any(
+                    isinstance(node, ast.Name) and node.id == target
+                    and isinstance(node.ctx, (ast.Store, ast.Del))
+                    for later in fn.body[i + 1 : -1]
+                    for node in ast.walk(later)
+                )
+                if rebound:
+                    return []
+                value = stmt.value
+                break
+        else:
+            return []
+    if not (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and isinstance(value.func.value, ast.Name)
+        and value.func.value.id == me
+    ):
+        return []
+    if isinstance(inspect.getattr_static(type(model), value.func.attr, None), property):
+        return []
+    try:
+        layer = getattr(model, value.func.attr, None)
+    except Exception:
+        return []
+    if layer is None or by_name.get(getattr(layer, "name", None)) is not layer:
+        return []
+    return [(layer.name, layer.name)]
 
 
 def _model_kind(model: Any) -> str:
@@ -408,15 +573,25 @@ def model_facts(model: Any, input_shape: Shape | None = None) -> ModelFacts:
     shapes: dict[str, Shape] = {}
     parents: dict[str, tuple[str, ...]] = {}
     shape_error = None
+    operations: dict[str, Any] = {}
+    traced: list[tuple[str, str]] | None = None
     if kind == "functional":
-        parents, shapes = _graph(model)
+        parents, shapes, operations, _ = _walk(model.outputs)
     elif kind == "sequential":
         layers = [layer for layer in layers if _kind(layer) != "input"]
-        parents = {b.name: (a.name,) for a, b in zip(layers, layers[1:])}
+        parents = {b.name: (a.name,) for a, b in zip(layers, layers[1:], strict=False)}
         if model.built:
             shapes = {layer.name: _shape(layer.output.shape) for layer in layers}
         elif input_shape is not None:
             shapes, shape_error = _sequential_shapes(layers, (None, *input_shape[1:]))
+    else:
+        found = _trace(model)
+        if found is not None:
+            traced, parents, shapes, operations = found
+    # Shapes as traced: a subclassed model's are those of the batch it was built on.
+    walk_shapes = dict(shapes)
+    if kind == "subclassed":
+        shapes = {name: _loose(shape) for name, shape in shapes.items()}
 
     layer_facts = []
     for layer in layers:
@@ -443,19 +618,31 @@ def model_facts(model: Any, input_shape: Shape | None = None) -> ModelFacts:
     facts = {f.name: f for f in layer_facts}
 
     compiled = bool(getattr(model, "compiled", False))
-    outputs = _output_layers(model, kind, layers)
+    if kind == "subclassed":
+        outputs = traced if traced is not None else _returned_layer(model, by_name)
+    else:
+        outputs = [(key, op.name) for key, op in _output_layers(model, kind, layers)]
+    # keras.ops calls in the graph (`keras.ops.softmax(x)`) are not layers: the walk reads them.
+    walk_facts = {
+        name: _op_facts(op, parents.get(name, ()), walk_shapes.get(name))
+        for name, op in operations.items()
+        if name not in facts
+    }
+    walk_facts.update(facts)
+    live = {**operations, **by_name}
     losses = _losses_by_head(model, [key for key, _ in outputs]) if compiled else {}
     heads = []
-    for key, layer in outputs:
-        activation, where, path = _effective_activation(layer, facts, by_name)
+    for key, name in outputs:
+        activation, where, path = _effective_activation(name, walk_facts, live, walk_shapes)
+        shown = {n: _shown(live[n]) for n in path if n in operations and n not in facts}
         heads.append(
             HeadFacts(
                 key=key,
-                layer=layer.name,
-                shape=shapes.get(layer.name),
+                layer=shown.get(name, name),
+                shape=shapes.get(name),
                 activation=activation,
-                activation_layer=where,
-                path=path,
+                activation_layer=shown.get(where, where),
+                path=tuple(shown.get(n, n) for n in path),
                 loss=losses.get(key),
             )
         )
@@ -492,49 +679,146 @@ def _output_layers(model: Any, kind: str, layers: list) -> list[tuple[str, Any]]
         if isinstance(struct, Mapping):
             keys = [str(k) for k in sorted(struct.keys())]
         else:
-            keys = list(model.output_names)
-        return list(zip(keys, producers))
+            keys = _unique(list(model.output_names))
+        return list(zip(keys, producers, strict=False))
     if kind == "sequential" and layers:
         return [(layers[-1].name, layers[-1])]
     return []
 
 
+def _unique(keys: list[str]) -> list[str]:
+    """Keys made unique, Keras-style: a layer giving two outputs is `'out'`, then `'out_1'`.
+
+    Keras names both outputs of a shared layer after it (`output_names == ['out', 'out']`); a
+    loss or target dict cannot tell them apart, but lists can, and so must the heads.
+    """
+    unique: list[str] = []
+    for key in keys:
+        name, i = key, 1
+        while name in unique or (name != key and name in keys):
+            name, i = f"{key}_{i}", i + 1
+        unique.append(name)
+    return unique
+
+
+def _loose(shape: Shape | None) -> Shape | None:
+    """A traced shape with its middle axes unknown: a subclassed model built on 32x32 images
+    or 10 time steps may be called on others; the batch axis is unknown, the last is kept."""
+    if shape is None or len(shape) < 3:
+        return shape
+    return (None, *([None] * (len(shape) - 2)), shape[-1])
+
+
+# Activations over an axis: through a layer that moves the last axis, they are not over it.
+_AXIS_ACTIVATIONS = frozenset({"softmax", "log_softmax", "sparsemax", "glu"})
+
+
+def _shown(op: Any) -> str:
+    """How messages name an operation: a layer by its name, `keras.ops.softmax(x)` as
+    'keras.ops.softmax' (its graph name, 'softmax_3', changes from run to run)."""
+    import keras
+
+    if isinstance(op, keras.layers.Layer):
+        return op.name
+    from keras.src.utils.naming import to_snake_case
+
+    return f"keras.ops.{to_snake_case(type(op).__name__)}"
+
+
+def _op_facts(op: Any, parents: tuple[str, ...], shape: Shape | None) -> LayerFacts:
+    """A `keras.ops` operation in a graph (`keras.ops.softmax(x)`), as a layer for the walk."""
+    activation = None
+    module = type(op).__module__ or ""
+    if module.startswith("keras.src.ops."):
+        from keras.src.utils.naming import to_snake_case
+
+        name = to_snake_case(type(op).__name__)
+        name = {"exp": "exponential", "swish": "silu"}.get(name, name)
+        if name in _KNOWN_ACTIVATIONS:
+            activation = name
+            axis = getattr(op, "axis", -1)
+            if name in _AXIS_ACTIVATIONS and axis != -1 and (shape is None or axis != len(shape) - 1):
+                activation = "unknown"
+    return LayerFacts(
+        name=op.name,
+        cls=type(op).__name__,
+        kind="activation" if activation else "other",
+        activation=activation,
+        parents=parents,
+        output_shape=shape,
+    )
+
+
+def _keeps_last_axis(fact: LayerFacts, live: Any, shapes: dict[str, Shape]) -> bool:
+    """Whether a reshaping layer keeps the last axis whole: then a softmax over it still is."""
+    if fact.cls == "Identity":
+        return True
+    if fact.cls == "Permute":
+        dims = tuple(getattr(live, "dims", ()) or ())
+        return bool(dims) and dims[-1] == len(dims)
+    if len(fact.parents) != 1:
+        return False
+    before, after = shapes.get(fact.parents[0]), shapes.get(fact.name)
+    # Row-major: equal last sizes mean the same contiguous runs of values, in the same order.
+    return bool(before) and bool(after) and before[-1] is not None and before[-1] == after[-1]
+
+
 def _effective_activation(
-    layer: Any, facts: dict[str, LayerFacts], by_name: dict[str, Any]
+    name: str, facts: dict[str, LayerFacts], live: dict[str, Any], shapes: dict[str, Shape]
 ) -> tuple[str, str, tuple[str, ...]]:
+    """(activation, the layer that applies it, the path walked) of the output of layer `name`.
+
+    Walks back through Dropout, `Activation('linear')` and reshaping layers. A softmax (or
+    another activation over the last axis) seen through a Flatten/Reshape/Permute that
+    moves the last axis is 'unknown': it no longer normalises the output's last axis.
+    """
     path: list[str] = []
+    last_axis_kept = True
     while True:
-        fact = facts.get(layer.name)
-        path.append(layer.name)
+        fact = facts.get(name)
+        path.append(name)
         if fact is None:
-            return "unknown", layer.name, tuple(path)
+            return "unknown", name, tuple(path)
         if fact.kind == "model":
-            heads = model_facts(layer).heads
+            heads = model_facts(live[name]).heads if name in live else ()
             if len(heads) == 1:
                 return heads[0].activation, heads[0].activation_layer, tuple(path)
-            return "unknown", layer.name, tuple(path)
+            return "unknown", name, tuple(path)
         if fact.kind in ("dropout", "reshape") or (
             fact.kind == "activation" and fact.activation == "linear"
         ):
-            if len(fact.parents) != 1 or fact.parents[0] not in by_name:
-                return "unknown", layer.name, tuple(path)
-            layer = by_name[fact.parents[0]]
+            if len(fact.parents) != 1 or fact.parents[0] not in facts:
+                return "unknown", name, tuple(path)
+            if fact.kind == "reshape" and not _keeps_last_axis(fact, live.get(name), shapes):
+                last_axis_kept = False
+            name = fact.parents[0]
             continue
         if fact.activation is not None:
-            return fact.activation, layer.name, tuple(path)
-        return "unknown", layer.name, tuple(path)
+            if fact.activation in _AXIS_ACTIVATIONS and not last_axis_kept:
+                return "unknown", name, tuple(path)
+            return fact.activation, name, tuple(path)
+        return "unknown", name, tuple(path)
 
 
 def _inputs(model: Any, kind: str, input_shape: Shape | None) -> tuple[InputFacts, ...]:
     if kind != "subclassed" and model.built:
         try:
+            tensors = list(model.inputs)
+            names = [getattr(t, "name", "input") for t in tensors]
+            struct = getattr(model, "_inputs_struct", None) if kind == "functional" else None
+            if isinstance(struct, Mapping) and len(struct) == len(tensors):
+                # model.inputs is flattened in sorted key order; data dicts use the keys.
+                by_tensor = {id(t): str(k) for k, t in struct.items()}
+                names = [by_tensor.get(id(t), name) for t, name in zip(tensors, names, strict=True)]
             return tuple(
                 InputFacts(
-                    name=getattr(t, "name", "input"),
+                    name=name,
                     shape=_shape(t.shape),
                     dtype=str(getattr(t, "dtype", None)),
+                    layer=getattr(getattr(getattr(t, "_keras_history", None), "operation", None),
+                                  "name", None),
                 )
-                for t in model.inputs
+                for t, name in zip(tensors, names, strict=True)
             )
         except (AttributeError, ValueError):
             pass
@@ -618,10 +902,13 @@ def loss_facts(loss: Any) -> LossFacts | None:
         fn = getattr(loss, "fn", None)
         module = getattr(type(loss), "__module__", "") or ""
         if fn is not None and module.startswith("keras"):
-            name = fn.__name__
+            name = getattr(fn, "__name__", type(fn).__name__)
             kwargs = getattr(loss, "_fn_kwargs", {}) or {}
             from_logits = bool(kwargs.get("from_logits", False))
             given = f"{type(loss).__name__}({'from_logits=True' if from_logits else ''})"
+            fn_module = (getattr(fn, "__module__", "") or "").split(".")[0]
+            if fn_module != "keras":  # LossFunctionWrapper(user_fn): the user's own loss
+                return LossFacts(name, "custom", f"{type(loss).__name__}({name})", from_logits)
             return LossFacts(name, _LOSS_KINDS.get(name, "other"), given, from_logits)
         config_logits = bool(getattr(loss, "from_logits", False))
         return LossFacts(type(loss).__name__, "custom", f"{type(loss).__name__}()", config_logits)
@@ -639,16 +926,16 @@ def loss_facts(loss: Any) -> LossFacts | None:
 def _losses_by_head(model: Any, keys: list[str]) -> dict[str, LossFacts]:
     loss = model.loss
     if isinstance(loss, Mapping):
-        names = dict(zip(keys, _output_names(model, keys)))
+        names = dict(zip(keys, _output_names(model, keys), strict=False))
         result = {}
         for key in keys:
-            given = loss.get(key, loss.get(names[key]))
+            given = loss.get(key, loss.get(names.get(key, key)))
             if given is not None:
                 result[key] = loss_facts(given)
         return result
     if isinstance(loss, (list, tuple)):
         if len(loss) == len(keys):
-            return {key: loss_facts(item) for key, item in zip(keys, loss) if item is not None}
+            return {key: loss_facts(item) for key, item in zip(keys, loss, strict=True) if item is not None}
         if len(loss) == 1:
             loss = loss[0]
         else:
@@ -856,6 +1143,8 @@ def _source(value: Any) -> str:
         return "generator"
     if any(m.startswith("tensorflow.python.data.") and "DatasetV2" in m for m in mro):
         return "tf.data"
+    if any(m.startswith("tensorflow.python.distribute.") and ".Distributed" in m for m in mro):
+        return "tf.distribute"  # experimental_distribute_dataset / ..._from_function
     if any(m.endswith(".PyDataset") for m in mro):
         return "pydataset"
     if any(m.startswith("torch.utils.data.") and m.endswith("DataLoader") for m in mro):
@@ -1086,7 +1375,7 @@ def _classes(values, all_finite, stats, distinct, counts) -> tuple[dict[int, int
         in01 = stats["min"] >= 0 and stats["max"] <= 1
         if in01 and np.all(values.sum(axis=1) == 1):
             ids, counts = np.unique(values.argmax(axis=1), return_counts=True)
-            return {int(i): int(c) for i, c in zip(ids, counts)}, True
+            return {int(i): int(c) for i, c in zip(ids, counts, strict=True)}, True
     return None, False
 
 
@@ -1119,7 +1408,7 @@ def _named(value: Any, names: list[str] | None) -> dict[str, Any]:
         return {str(k): v for k, v in value.items()}
     if isinstance(value, (list, tuple)) and value and all(hasattr(v, "shape") for v in value):
         if names and len(names) == len(value):
-            return dict(zip(names, value))
+            return dict(zip(names, value, strict=True))
         return {str(i): v for i, v in enumerate(value)}
     return {names[0] if names else "0": value}
 
@@ -1138,6 +1427,9 @@ def _to_numpy_tree(batch: Any) -> Any:
         return type(batch)(_to_numpy_tree(v) for v in batch) if isinstance(batch, tuple) else [
             _to_numpy_tree(v) for v in batch
         ]
+    if type(batch).__name__ == "PerReplica" and hasattr(batch, "values"):
+        # One global batch of a tf.distribute dataset: each replica's shard, in replica order.
+        return np.concatenate([_to_numpy_tree(v) for v in batch.values])
     if hasattr(batch, "numpy") and not isinstance(batch, np.ndarray):
         try:
             return np.asarray(batch.detach().cpu().numpy() if hasattr(batch, "detach") else batch.numpy())
@@ -1172,6 +1464,8 @@ def _batches(value: Any, source: str, max_batches: int, rows: int) -> list:
         return batches
     iterator = iter(value.take(max_batches) if source == "tf.data" else value)
     for batch in iterator:
+        if source == "tf.distribute":  # per-replica shards, read as the strategy shards them
+            batch = _to_numpy_tree(batch)
         batches.append(batch)
         seen += count(batch)
         if len(batches) >= max_batches or seen >= rows:
@@ -1221,6 +1515,80 @@ def peek(x: Any) -> tuple[Any, Any]:
     return first, restored()
 
 
+def sample_batches(value: Any, rows: int) -> tuple[Any, Any] | None:
+    """(x, y) as numpy from the first batches of a re-iterable dataset (tf.data, tf.distribute,
+    PyDataset, DataLoader), at most `MAX_BATCHES` batches or about `rows` rows; None for any
+    other value. The dataset is read through a fresh iterator, as the strategy shards it; it
+    is neither consumed nor changed."""
+    source = _source(value)
+    if source not in ("tf.data", "tf.distribute", "pydataset", "dataloader"):
+        return None
+    batches = _batches(value, source, MAX_BATCHES, rows)
+    return _stack(batches) if batches else None
+
+
+# --------------------------------------------------------------------------------------------
+# Distributed training: which process reports
+# --------------------------------------------------------------------------------------------
+
+
+def process_index(model: Any = None) -> int:
+    """This process's index among the processes of a distributed run; 0 when not distributed.
+
+    Index 0 is the process that reports findings: the chief of a TensorFlow multi-worker
+    strategy (its `cluster_resolver`, else `TF_CONFIG`), process 0 of a multi-process
+    `keras.distribution` (JAX), rank 0 of `torch.distributed`. Every process of such a run
+    trains the same model on the same (all-reduced) loss, so each would find the same
+    problems: only process 0 reports them. Replicas inside one process (MirroredStrategy,
+    DataParallel over local devices) share one callback list and need nothing.
+    """
+    import os
+    import sys
+
+    keras = sys.modules.get("keras")
+    backend = keras.backend.backend() if keras is not None else None
+    if keras is not None:
+        distribution = keras.distribution.distribution()
+        if distribution is not None and getattr(distribution, "_num_processes", 1) > 1:
+            return int(getattr(distribution, "_process_id", 0) or 0)
+    jax = sys.modules.get("jax")
+    if backend == "jax" and jax is not None and jax.process_count() > 1:
+        return int(jax.process_index())
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        dist = getattr(torch, "distributed", None)
+        if dist is not None and dist.is_available() and dist.is_initialized():
+            return int(dist.get_rank())
+    task = None
+    strategy = getattr(model, "_distribute_strategy", None) if model is not None else None
+    resolver = getattr(strategy, "cluster_resolver", None) if strategy is not None else None
+    if resolver is not None and getattr(resolver, "task_type", None) is not None:
+        jobs = tuple(resolver.cluster_spec().jobs)
+        task = (resolver.task_type, int(resolver.task_id or 0), jobs)
+    elif os.environ.get("TF_CONFIG"):
+        import json
+
+        config = json.loads(os.environ["TF_CONFIG"])
+        spec = config.get("task") or {}
+        if spec.get("type"):
+            jobs = tuple((config.get("cluster") or {}).keys())
+            task = (spec["type"], int(spec.get("index", 0) or 0), jobs)
+    if task is None:
+        return 0
+    task_type, task_id, jobs = task
+    if task_type == "chief" or (task_type == "worker" and "chief" not in jobs):
+        return task_id  # the chief, or worker 0 where the cluster names no chief
+    return 1 + task_id  # a worker beside a chief, an evaluator, a parameter server
+
+
+def is_chief(model: Any = None) -> bool:
+    """Whether this process reports findings (see `process_index`); True if it cannot tell."""
+    try:
+        return process_index(model) == 0
+    except Exception:
+        return True
+
+
 def data_facts(
     x: Any = None,
     y: Any = None,
@@ -1255,7 +1623,7 @@ def data_facts(
     source = _source(x) if x is not None else _source(y)
     skipped: list[str] = []
     read_all = True
-    if source in ("tf.data", "pydataset", "dataloader", "generator"):
+    if source in ("tf.data", "tf.distribute", "pydataset", "dataloader", "generator"):
         if source == "generator":
             batches = [first_batch] if first_batch is not None else []
             if not batches:
@@ -1278,7 +1646,7 @@ def data_facts(
     xs = {k: array_facts(v, rows=sample_rows, max_bytes=sample_bytes)
           for k, v in _named(x, input_names).items()}
     ys = {k: _label_facts(v, sample_rows) for k, v in _named(y, output_keys).items()}
-    if source in ("tf.data", "pydataset", "dataloader", "generator") and not read_all:
+    if source in ("tf.data", "tf.distribute", "pydataset", "dataloader", "generator") and not read_all:
         xs = {k: _partial(v) for k, v in xs.items()}
         ys = {k: _partial(v) for k, v in ys.items()}
     facts = DataFacts(

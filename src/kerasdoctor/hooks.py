@@ -16,6 +16,7 @@ import os
 import sys
 import threading
 import types
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -43,10 +44,21 @@ class _Session:
     strict: bool
     dry_run: bool
     emit: Callable[[Report], None]
+    severity: dict[str, Any] = dataclasses.field(default_factory=dict)
+    settings: Any = None  # the resolved kerasdoctor.config.Config
+    status: Callable[[str | None], Any] | None = None  # a status line: text, or None to clear
     originals: dict[str, Callable] = dataclasses.field(default_factory=dict)
     seen: set = dataclasses.field(default_factory=set)
     report: Report = dataclasses.field(default_factory=Report)
+    last_monitor: Any = None  # the Monitor of the latest fit(): its history goes into the report
+    probe: bool = False  # run kerasdoctor.probe() on a clone of each model before its first fit()
+    probed: set = dataclasses.field(default_factory=set)  # id() of the models probed
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    # Where the user constructed each layer (while watching): {layer: Site}, weakly held.
+    layer_sites: weakref.WeakKeyDictionary = dataclasses.field(
+        default_factory=weakref.WeakKeyDictionary
+    )
+    layer_new: Any = None  # keras.layers.Layer.__dict__["__new__"] before watch()
 
     def run(self, ctx: Context, select: Iterable[str]) -> Report:
         """Run the rules of this phase (`select`) that the user selected too."""
@@ -55,10 +67,25 @@ class _Session:
         chosen += [p for p in self.select if any(p.startswith(s) for s in phase)]
         if not chosen:
             return Report()
-        return engine.run(ctx, select=chosen, ignore=self.ignore, params=self.params)
+        if self.status is not None and phase != ["KD5"]:
+            where = f" at {os.path.basename(ctx.site.file)}:{ctx.site.line}" if ctx.site else ""
+            what = "the data before fit()" if "KD3" in phase else "compile()"
+            self.status(f"kerasdoctor: checking the model and {what}{where}…")
+        try:
+            return engine.run(
+                ctx, select=chosen, ignore=self.ignore, params=self.params, severity=self.severity
+            )
+        finally:
+            if self.status is not None:
+                self.status(None)
 
-    def publish(self, report: Report, key: Any) -> Report:
-        """Emit the findings not reported before for this model; return them."""
+    def publish(self, report: Report, key: Any, model: Any = None) -> Report:
+        """Emit the findings not reported before for this model; return them.
+
+        Findings about a layer are placed where the user constructed it (in `model`, or
+        by name when there is no model), else they keep the compile()/fit() call site.
+        """
+        report = _at_layer_sites(self, report, model)
         with self.lock:
             fresh = []
             for finding in report.findings:
@@ -67,13 +94,27 @@ class _Session:
                     self.seen.add(mark)
                     fresh.append(finding)
             new = Report(tuple(fresh))
-            self.report = self.report + new
-        if new.findings:
+            self.report = self.report + Report(tuple(fresh), model=report.model)
+        if new.findings and _is_chief():  # distributed: process 0 alone prints them
             self.emit(new)
         return new
 
+    def complete(self) -> Report:
+        """Everything reported, with the model and training history of the latest `fit()`."""
+        monitored = getattr(self.last_monitor, "report", None)
+        if monitored is None:
+            return self.report
+        return self.report.attach(model=monitored.model, history=monitored.history)
+
 
 _session: _Session | None = None
+
+
+def _is_chief() -> bool:
+    """Whether this process prints findings: not a non-chief worker of a distributed run."""
+    from kerasdoctor.facts import is_chief
+
+    return is_chief()
 
 
 def user_site(skip: int = 2) -> Site | None:
@@ -123,6 +164,94 @@ def _safely(action: Callable[[], Any]) -> Any:
 
 
 # --------------------------------------------------------------------------------------------
+# Where each layer was constructed
+# --------------------------------------------------------------------------------------------
+
+
+def _wrap_layer_new(session: _Session, original: staticmethod) -> staticmethod:
+    """`keras.layers.Layer.__new__` that also records the user's line constructing the layer.
+
+    `__new__` runs once per construction, before any `__init__` of the class chain, so the
+    innermost user frame is the line that wrote `Dense(...)` (or `MyBlock(...)`), never a
+    `super().__init__()` call. `__init__` and its signature (which Keras reads for
+    `get_config`) are left alone; nothing the layer computes changes.
+    """
+    new = original.__func__
+
+    @functools.wraps(new)
+    def __new__(cls, *args, **kwargs):
+        layer = new(cls, *args, **kwargs)
+        site = _construction_site()
+        if site is not None:
+            try:
+                session.layer_sites[layer] = site
+            except TypeError:  # pragma: no cover - a layer that cannot be weakly referenced
+                pass
+        return layer
+
+    return staticmethod(__new__)
+
+
+def _construction_site() -> Site | None:
+    """The user's line constructing a layer; None when kerasdoctor constructs it (a clone)."""
+    frame = sys._getframe(2)  # 0: here, 1: the __new__ wrapper
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith(_PACKAGE_DIR):
+            return None
+        if not _is_library(filename):
+            return Site(file=filename, line=frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+def _at_layer_sites(session: _Session, report: Report, model: Any = None) -> Report:
+    """`report` with each finding about a layer placed where the user constructed that layer.
+
+    The layers of `model` are looked up first; without a model (an exception raised inside
+    `Sequential(...)`), the most recently constructed layer of that name. A layer constructed
+    before `watch()`, or by library code, keeps the finding's compile()/fit() call site.
+    """
+    try:
+        return _placed(session, report, model)
+    except Exception:  # pragma: no cover - defensive: a location is never worth a crash
+        return report
+
+
+def _placed(session: _Session, report: Report, model: Any) -> Report:
+    wanted = {f.location.layer for f in report.findings if f.location.layer}
+    if not wanted or not len(session.layer_sites):
+        return report
+    sites: dict[str, Site] = {}
+    if model is not None:
+        try:
+            layers = model._flatten_layers(include_self=False, recursive=True)
+        except Exception:
+            layers = []
+        for layer in layers:
+            site = session.layer_sites.get(layer)
+            if site is not None and layer.name in wanted:
+                sites.setdefault(layer.name, site)
+    else:
+        for layer, site in list(session.layer_sites.items()):
+            name = getattr(layer, "name", None)
+            if name in wanted:
+                sites[name] = site  # the most recent wins
+    if not sites:
+        return report
+    findings = tuple(
+        dataclasses.replace(
+            f,
+            location=dataclasses.replace(f.location, file=sites[layer].file, line=sites[layer].line),
+        )
+        if (layer := f.location.layer) in sites
+        else f
+        for f in report.findings
+    )
+    return dataclasses.replace(report, findings=findings)
+
+
+# --------------------------------------------------------------------------------------------
 # The wrappers
 # --------------------------------------------------------------------------------------------
 
@@ -144,7 +273,7 @@ def _bind(original: Callable, self: Any, args: tuple, kwargs: dict) -> dict[str,
 def _explain(session: _Session, error: BaseException, model: Any, site: Site | None, **data):
     def work():
         ctx = Context.of(model, error=error, site=site, **_data_kwargs(data))
-        session.publish(session.run(ctx, ["KD5"]), key=("error", id(error)))
+        session.publish(session.run(ctx, ["KD5"]), key=("error", id(error)), model=model)
 
     _safely(work)
 
@@ -166,7 +295,9 @@ def _wrap_compile(session: _Session, original: Callable) -> Callable:
             raise
         _safely(
             lambda: session.publish(
-                session.run(Context.of(self, site=site), ["KD1", "KD2"]), key=id(self)
+                session.run(Context.of(self, site=site), ["KD1", "KD2"]),
+                key=id(self),
+                model=self,
             )
         )
         return result
@@ -194,10 +325,13 @@ def _wrap_fit(session: _Session, original: Callable) -> Callable:
         def check() -> Report:
             ctx = Context.of(self, site=site, first_batch=first_batch, **_data_kwargs(arguments))
             report = session.run(ctx, ["KD1", "KD2", "KD3"])
-            session.publish(report, key=id(self))
+            session.publish(report, key=id(self), model=self)
             return report
 
         found = _safely(check)
+        if session.probe and id(self) not in session.probed:
+            session.probed.add(id(self))
+            _safely(lambda: _probe(session, self, arguments))
         if session.strict and found is not None and found.at_least(Severity.ERROR):
             raise StopBeforeTraining(
                 "kerasdoctor stopped training: the problems above would waste this run "
@@ -216,6 +350,19 @@ def _wrap_fit(session: _Session, original: Callable) -> Callable:
     return fit
 
 
+def _probe(session: _Session, model: Any, arguments: dict[str, Any]) -> None:
+    """`--probe`: the probes (KD412-KD415) on a clone of `model`, before it trains."""
+    from kerasdoctor.probes import probe
+
+    x, y = arguments.get("x"), arguments.get("y")
+    if x is None:
+        return
+    report = probe(
+        model, x, y, select=session.select, ignore=session.ignore, params=session.params
+    )
+    session.publish(report, key=id(model), model=model)
+
+
 def _replace_x(original, self, args, kwargs, x):
     if args:
         return (x, *args[1:]), kwargs
@@ -230,21 +377,32 @@ def _with_monitor(session: _Session, original, self, args, kwargs) -> tuple[tupl
         return args, kwargs
     arguments = _bind(original, self, args, kwargs)
     callbacks = list(arguments.get("callbacks") or [])
-    if any(isinstance(c, Monitor) for c in callbacks):
+    mine = [c for c in callbacks if isinstance(c, Monitor)]
+    if mine:
+        session.last_monitor = mine[-1]
         return args, kwargs
     monitor = _safely(
         lambda: Monitor(
-            select=[p for p in session.select if p.startswith("KD4") or "KD4".startswith(p)],
-            ignore=session.ignore,
-            emit=lambda report: session.publish(report, key=("train", id(self))),
+            config=session.settings,
+            emit=lambda report: session.publish(report, key=("train", id(self)), model=self),
+            tensorboard=_tensorboard_of(callbacks),
         )
     )
     if monitor is None:
         return args, kwargs
+    session.last_monitor = monitor
     position = list(inspect.signature(original).parameters).index("callbacks") - 1
     if len(args) > position:
         return (*args[:position], [*callbacks, monitor], *args[position + 1 :]), kwargs
     return args, {**kwargs, "callbacks": [*callbacks, monitor]}
+
+
+def _tensorboard_of(callbacks: list) -> Any:
+    """The log directory of a `keras.callbacks.TensorBoard` among `callbacks` (else None)."""
+    import keras
+
+    board = next((c for c in callbacks if isinstance(c, keras.callbacks.TensorBoard)), None)
+    return None if board is None else board.log_dir
 
 
 def _no_training(model: Any, arguments: dict[str, Any]) -> Any:
@@ -278,24 +436,38 @@ def _wrap_explaining(session: _Session, original: Callable) -> Callable:
 
 def watch(
     *,
-    select: Iterable[str] = ("KD",),
-    ignore: Iterable[str] = (),
+    select: Iterable[str] | None = None,
+    ignore: Iterable[str] | None = None,
     params: dict[str, dict[str, Any]] | None = None,
     monitor: bool = True,
     strict: bool = False,
     dry_run: bool = False,
     emit: Callable[[Report], None] | None = None,
+    severity: dict[str, Any] | None = None,
+    config: Any = True,
+    status: Callable[[str | None], Any] | None = None,
+    probe: bool = False,
 ) -> None:
     """Diagnose every `compile()` and `fit()` of every Keras model in this process.
 
+    Settings come from `[tool.kerasdoctor]` in `pyproject.toml` (see `kerasdoctor.config`);
+    the arguments override them.
+
     Args:
-        select: Code prefixes of the rules to run.
-        ignore: Code prefixes of the rules to skip.
+        select: Code prefixes of the rules to run (replaces the configured `select`).
+        ignore: Code prefixes of the rules to skip (replaces the configured `ignore`).
         params: Threshold overrides per rule code.
+        severity: Severity overrides per code prefix, e.g. `{"KD406": "info"}`.
+        config: `True`: read `pyproject.toml` from the working directory upward; a path: that
+            file; `False`: no file.
+        status: Called with a line saying what kerasdoctor is checking, then with `None`
+            when it is done (`kerasdoctor run` shows it on a terminal).
         monitor: Attach a `kerasdoctor.Monitor` to every `fit()`.
         strict: Raise `StopBeforeTraining` from `fit()` when an error was found before
             training starts.
         dry_run: Skip training: `fit()` returns an empty `History` after the checks.
+        probe: Before a model's first `fit()`, run `kerasdoctor.probe()` on a clone of it
+            (loss at initialisation, overfit one batch, gradient flow; KD412-KD415).
         emit: Called with each new `Report`; by default findings are printed to stderr
             (displayed in the cell, in a notebook).
 
@@ -309,16 +481,23 @@ def watch(
     ```
     """
     global _session
+    from kerasdoctor import config as _config
+
+    settings = _config.resolve(select, ignore, severity, params, config=config)
     import keras
 
     unwatch()
     session = _Session(
-        select=tuple(select or ("KD",)),
-        ignore=tuple(ignore or ()),
-        params=dict(params or {}),
+        select=tuple(settings.select),
+        ignore=tuple(settings.ignore),
+        params={code: dict(values) for code, values in settings.params.items()},
+        severity=dict(settings.severity),
+        settings=settings,
+        status=status,
         monitor=monitor,
         strict=strict,
         dry_run=dry_run,
+        probe=probe,
         emit=emit or _default_emit,
     )
     wrappers = {
@@ -331,6 +510,8 @@ def watch(
         session.originals[name] = keras.Model.__dict__.get(name, _MISSING)
         original = getattr(keras.Model, name)
         setattr(keras.Model, name, wrappers[name](session, original))
+    session.layer_new = keras.layers.Layer.__dict__["__new__"]
+    keras.layers.Layer.__new__ = _wrap_layer_new(session, session.layer_new)
     _session = session
 
 
@@ -350,7 +531,9 @@ def unwatch() -> Report:
             delattr(keras.Model, name)
         else:
             setattr(keras.Model, name, original)
-    return session.report
+    if session.layer_new is not None:
+        keras.layers.Layer.__new__ = session.layer_new
+    return session.complete()
 
 
 def watching() -> bool:
@@ -359,7 +542,7 @@ def watching() -> bool:
 
 def current_report() -> Report:
     """Everything reported since `watch()` was called."""
-    return _session.report if _session is not None else Report()
+    return _session.complete() if _session is not None else Report()
 
 
 def explain_uncaught(error: BaseException) -> None:

@@ -10,6 +10,8 @@ frozen data (`kerasdoctor.Trace`), checked by the same pure rules as everything 
 from __future__ import annotations
 
 import math
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -36,6 +38,10 @@ _SATURATED_SAMPLES = 0.9  # ... for at least 90% of the probe samples
 #: Weights sampled per variable for the update ratios: the relative error of a ratio
 #: estimated from 4096 random weights is a few percent, and the copy stays small.
 _SAMPLE = 4096
+#: Layers whose updates are measured, at most: on a model with more trainable layers, a fixed
+#: evenly spread subset (first and last included), so one measurement costs a bounded time
+#: (a 200-layer model: a sixth of the copies) and fits the overhead budget more often.
+_MAX_LAYERS = 32
 
 
 class Monitor(keras.callbacks.Callback):
@@ -57,6 +63,10 @@ class Monitor(keras.callbacks.Callback):
         select: Code prefixes of the rules to run; only training rules (`KD4`) apply.
         ignore: Code prefixes of rules not to run.
         params: Threshold overrides per rule code, e.g. `{"KD406": {"patience": 3}}`.
+        severity: Severity overrides per code prefix, e.g. `{"KD406": "info"}`.
+        config: Where settings come from: `True` (default) reads `[tool.kerasdoctor]` in
+            `pyproject.toml` from the working directory upward, a path reads that file,
+            `False` none; the arguments above override it.
         stop_on_error: If True, set `model.stop_training = True` when an error is found
             (training then stops at the end of the current batch). Default: only report.
         verbose: 0 to stay silent (findings are still kept on `monitor.report`), 1 to
@@ -67,6 +77,19 @@ class Monitor(keras.callbacks.Callback):
             take more. None: never postponed.
         max_records: Batch records kept; past it the history is thinned (every other record
             dropped), so memory stays bounded however long training runs.
+        tensorboard: Where to write each finding as a TensorBoard text summary (tag
+            `kerasdoctor/KD404`, at the optimizer step it was found), in the `kerasdoctor`
+            run of the log directory: a `keras.callbacks.TensorBoard` or a log directory.
+            None (default): the log directory of a `TensorBoard` passed to the same `fit()`,
+            if any; False: never.
+
+    After (or during) training, `monitor.report` holds the findings and `monitor.trace`
+    what was recorded, as plain frozen data (`kerasdoctor.Trace`): `trace.epoch_logs[i]`
+    are the end-of-epoch logs (loss, metrics, `val_*`) of epoch `trace.epoch_numbers[i]`
+    (0-based, as in callbacks), and `trace.losses[j]` the loss of step
+    `trace.batch_steps[j]` (1 = the first batch). In each finding's `evidence`,
+    `onset_epoch` is the epoch the problem began, 1-based as Keras prints epochs, and
+    `onset_step` its optimizer step, when known.
 
     Example:
 
@@ -87,14 +110,17 @@ class Monitor(keras.callbacks.Callback):
         every: int = 100,
         data: Any = None,
         probe_size: int = 256,
-        select: Iterable[str] = ("KD4",),
-        ignore: Iterable[str] = (),
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
         params: Mapping[str, Mapping[str, Any]] | None = None,
+        severity: Mapping[str, Any] | None = None,
+        config: Any = True,
         stop_on_error: bool = False,
         verbose: int = 1,
         emit: Callable[[Report], None] | None = None,
         max_overhead: float | None = 0.01,
         max_records: int = 20_000,
+        tensorboard: Any = None,
     ):
         super().__init__()
         if every < 1:
@@ -102,14 +128,25 @@ class Monitor(keras.callbacks.Callback):
         self.every = int(every)
         self.data = data
         self.probe_size = int(probe_size)
-        self.select = _training_prefixes(select)
-        self.ignore = tuple(ignore or ())
-        self.rule_params = dict(params or {})  # `self.params` is Keras's (fit's settings)
+        from kerasdoctor import config as _config  # [tool.kerasdoctor]; arguments override it
+
+        settings = _config.resolve(select, ignore, severity, params, config=config)
+        self.select = _training_prefixes(settings.select)
+        self.ignore = tuple(settings.ignore)
+        # `self.params` is Keras's (fit's settings)
+        self.rule_params = {code: dict(values) for code, values in settings.params.items()}
+        self.rule_severity = dict(settings.severity)
         self.stop_on_error = bool(stop_on_error)
         self.verbose = verbose
         self.emit = emit
         self.max_overhead = max_overhead
         self.max_records = max(int(max_records), 100)
+        if tensorboard not in (None, False) and _log_dir_of(tensorboard) is None:
+            raise ValueError(
+                "`tensorboard` must be a keras.callbacks.TensorBoard, a log directory or False. "
+                f"Received: tensorboard={tensorboard!r}"
+            )
+        self.tensorboard = tensorboard
         self._lock = threading.RLock()  # guards the recorded state (batch ends append freely)
         self._check_lock = threading.Lock()  # one rule check at a time
         self._reset()
@@ -152,23 +189,32 @@ class Monitor(keras.callbacks.Callback):
         self._spe = 1  # steps_per_execution: batch ends come every `_spe` steps
         self._t0 = time.perf_counter()
         self._work = 0.0  # seconds spent on periodic measurements
+        self._now = 0  # optimizer steps recorded so far: the step a finding is found at
+        self._log_dir: str | None = None  # TensorBoard log directory of this fit(), if any
+        self._writer = None  # its tf.summary writer, made at the first finding
 
     def on_train_begin(self, logs=None):
+        self._close_writer()  # a previous fit() interrupted before on_train_end
+        with self._lock:
+            self._reset()
+        self._safely("tensorboard", self._find_log_dir, sys._getframe(1))
         self._safely("start", self._start)
 
     def _start(self) -> None:
         from kerasdoctor import facts
 
-        with self._lock:
-            self._reset()
         model = self.model  # synced on JAX; nothing is purged before the first step
+        self._chief = facts.is_chief(model)  # distributed: only process 0 reports
+        self._layer_subset = None  # chosen at the first measurement (see `_measured_layers`)
         input_shape = None
         if self.data is not None:
+            # a dataset (tf.data, tf.distribute, ...): its first batches, through a fresh iterator
+            data = facts.sample_batches(self.data, self.probe_size) or self.data
             x, y = (
-                self.data
-                if isinstance(self.data, tuple) and len(self.data) == 2
+                data
+                if isinstance(data, tuple) and len(data) == 2
                 else (
-                    self.data,
+                    data,
                     None,
                 )
             )
@@ -242,6 +288,7 @@ class Monitor(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         self._safely("end", self._check, True)
         self._unit_model = None  # it holds the model's layers
+        self._close_writer()
 
     # ----------------------------------------------------------------------------------------
     # recording
@@ -301,8 +348,11 @@ class Monitor(keras.callbacks.Callback):
                 del series[1::2]
             self._stride *= 2
 
+    @property
     def trace(self) -> Trace:
-        """What has been recorded so far, as a `Trace`."""
+        """What has been recorded so far, as plain frozen data (a `kerasdoctor.Trace`): the
+        end-of-epoch logs (`epoch_logs`, of epochs `epoch_numbers`), the loss of each recorded
+        step (`losses` at `batch_steps`), weight-update ratios and unit statistics."""
         with self._lock:
             self._digest()
             return Trace(
@@ -343,12 +393,23 @@ class Monitor(keras.callbacks.Callback):
         self._unread.append((first, self._epoch, step - first, before, self._sample(self.model)))
         self._timed(started)
 
+    def _measured_layers(self, model: Any) -> list:
+        """The top-level layers with trainable weights, or at most `_MAX_LAYERS` of them evenly
+        spread (first and last included): the same ones at every measurement of this fit."""
+        if getattr(self, "_layer_subset", None) is None:
+            layers = [layer for layer in model.layers if layer.trainable_weights]
+            if len(layers) > _MAX_LAYERS:
+                index = np.unique(np.linspace(0, len(layers) - 1, _MAX_LAYERS).round())
+                layers = [layers[int(i)] for i in index]
+            self._layer_subset = layers
+        return self._layer_subset
+
     def _sample(self, model: Any) -> dict[str, list]:
         """Up to `_SAMPLE` fixed weights of each trainable variable, per top-level layer, as
         new device arrays: dispatched asynchronously, read later by `_harvest()`, so taking
         them never waits for the accelerator (and never holds a buffer JAX will donate)."""
         samples = {}
-        for layer in model.layers:
+        for layer in self._measured_layers(model):
             parts = []
             for variable in layer.trainable_weights:
                 flat = keras.ops.reshape(variable.value, (-1,))
@@ -437,8 +498,17 @@ class Monitor(keras.callbacks.Callback):
             return  # another thread is checking right now
         try:
             started = time.perf_counter()
-            ctx = Context(model=self._facts, data=self._data_facts, trace=self.trace())
-            found = engine.run(ctx, select=self.select, ignore=self.ignore, params=self.rule_params)
+            trace = self.trace
+            last = trace.batch_steps[-1] if trace.batch_steps else len(trace.losses)
+            self._now = max(self._now, self._offset, last)
+            ctx = Context(model=self._facts, data=self._data_facts, trace=trace)
+            found = engine.run(
+                ctx,
+                select=self.select,
+                ignore=self.ignore,
+                params=self.rule_params,
+                severity=self.rule_severity,
+            )
             new = []
             with self._lock:
                 for finding in found:
@@ -446,8 +516,10 @@ class Monitor(keras.callbacks.Callback):
                     if key not in self._seen:
                         self._seen.add(key)
                         new.append(finding)
-                if new:
-                    self.report = self.report + Report(tuple(new))
+                # the model and the history so far ride along (the HTML report plots them)
+                self.report = self.report + Report(
+                    tuple(new), model=found.model, history=found.history
+                )
                 if not final:
                     self._work += time.perf_counter() - started
         finally:
@@ -458,12 +530,54 @@ class Monitor(keras.callbacks.Callback):
     def _publish(self, report: Report) -> None:
         if self.stop_on_error and report.errors and self._model is not None:
             self._model.stop_training = True  # `_model`: no JAX state sync from a worker
+        if not getattr(self, "_chief", True):
+            return  # a distributed run: every process finds the same; process 0 reports it
+        if self._log_dir is not None:
+            self._safely("tensorboard", self._write_tensorboard, report)
         if self.emit is not None:
             self.emit(report)
         elif self.verbose:
             from kerasdoctor import render
 
             render.print_report(report)
+
+    # ----------------------------------------------------------------------------------------
+    # TensorBoard
+    # ----------------------------------------------------------------------------------------
+
+    def _find_log_dir(self, frame: Any) -> None:
+        """This fit()'s TensorBoard log directory: `tensorboard=`, else that of a
+        `keras.callbacks.TensorBoard` in the same `fit()` (the `CallbackList` calling us)."""
+        source = self.tensorboard
+        if source is False:
+            return
+        if source is None:
+            source = _sibling_tensorboard(self, frame)
+        self._log_dir = _log_dir_of(source)
+
+    def _write_tensorboard(self, report: Report) -> None:
+        """Each finding as a text summary `kerasdoctor/<code>` at the step it was found."""
+        import tensorflow as tf  # only when a TensorBoard is in use; Keras's needs it too
+
+        with self._lock:
+            if self._writer is None:
+                self._writer = tf.summary.create_file_writer(
+                    os.path.join(self._log_dir, "kerasdoctor")
+                )
+            with self._writer.as_default(), tf.summary.record_if(True):
+                for finding in report:
+                    tf.summary.text(
+                        f"kerasdoctor/{finding.code}", _markdown(finding), step=self._now
+                    )
+            self._writer.flush()
+
+    def _close_writer(self) -> None:
+        writer, self._writer = getattr(self, "_writer", None), None
+        if writer is not None:
+            try:
+                writer.close()
+            except Exception:  # a closed or broken writer: nothing left to save
+                pass
 
     def _safely(self, what: str, fn: Callable, *args: Any) -> None:
         """Run `fn`; our own failure is reported once and never breaks the user's `fit()`."""
@@ -503,7 +617,44 @@ _WHAT = {
     "check": "run the training rules mid-epoch",
     "epoch": "record the epoch",
     "end": "run the final check",
+    "tensorboard": "write its findings to TensorBoard",
 }
+
+
+def _sibling_tensorboard(monitor: Monitor, frame: Any) -> Any:
+    """The `keras.callbacks.TensorBoard` passed to the same `fit()` as `monitor`, if any:
+    found in the `CallbackList` whose `on_train_begin` called the Monitor's."""
+    for _ in range(4):
+        if frame is None:
+            break
+        owner = frame.f_locals.get("self")
+        callbacks = getattr(owner, "callbacks", None)
+        if isinstance(callbacks, list) and any(c is monitor for c in callbacks):
+            return next((c for c in callbacks if isinstance(c, keras.callbacks.TensorBoard)), None)
+        frame = frame.f_back
+    return None
+
+
+def _log_dir_of(source: Any) -> str | None:
+    """The log directory of a `TensorBoard` callback, or a path given as is."""
+    if source is None or source is False:
+        return None
+    if isinstance(source, (str, os.PathLike)):
+        return os.fspath(source)
+    log_dir = getattr(source, "log_dir", None)
+    return None if log_dir is None else os.fspath(log_dir)
+
+
+def _markdown(finding: Finding) -> str:
+    """A finding as the Markdown that TensorBoard's text dashboard renders."""
+    parts = [
+        f"**{finding.code} {finding.severity} {finding.name}**",
+        finding.message,
+        f"*Expected:* {finding.expected}" if finding.expected else "",
+        f"*Fix:* `{finding.fix}`" if finding.fix else "",
+        f"*Docs:* `{finding.docs}`" if finding.docs else "",
+    ]
+    return "\n\n".join(part for part in parts if part)
 
 
 def _training_prefixes(select: Iterable[str]) -> tuple[str, ...]:

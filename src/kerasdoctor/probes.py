@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -92,6 +93,16 @@ def measure(
     xb = _take_rows(x, batch_size)
     yb = None if y is None else _take_rows(y, batch_size)
     n = _rows(xb)
+    replicas = _data_replicas()
+    if n % replicas:  # keras.distribution shards each batch evenly over its replicas
+        n = n // replicas * replicas
+        if not n:
+            return ProbeResults(
+                batch_size=0,
+                skipped=(f"the probes need at least {replicas} samples, one per replica",),
+            )
+        xb = _take_rows(xb, n)
+        yb = None if yb is None else _take_rows(yb, n)
     saved = _save_random_state()
     try:
         try:
@@ -145,7 +156,9 @@ def _clone(model: Any, xb: Any) -> Any:
     """A compiled copy of `model` with its weights and a fresh optimizer of the same config."""
     import keras
 
-    clone = keras.models.clone_model(model, clone_function=_clone_layer)
+    with warnings.catch_warnings():  # under watch() Keras sees our compile() wrapper as custom
+        warnings.filterwarnings("ignore", message=r"`compile\(\)` was not called")
+        clone = keras.models.clone_model(model, clone_function=_clone_layer)
     if model.built and model.weights:
         if not clone.built:
             clone(xb)
@@ -155,7 +168,13 @@ def _clone(model: Any, xb: Any) -> Any:
     optimizer = model.optimizer
     fresh = type(optimizer).from_config(optimizer.get_config())
     config = model.get_compile_config() if hasattr(model, "get_compile_config") else {}
-    clone.compile(
+    from kerasdoctor import hooks
+
+    compile = type(clone).compile
+    if hooks.watching() and compile is keras.Model.compile:
+        compile = compile.__wrapped__  # Keras's own: the clone is not the user's to diagnose
+    compile(
+        clone,
         optimizer=fresh,
         loss=model.loss,
         loss_weights=(config or {}).get("loss_weights"),
@@ -267,6 +286,21 @@ def _numeric_list(value: Any) -> bool:
         return np.asarray(value).dtype.kind in "biuf"
     except Exception:
         return False
+
+
+def _data_replicas() -> int:
+    """How many ways `keras.distribution` (JAX) splits each batch; 1 without a distribution."""
+    import keras
+
+    try:
+        distribution = keras.distribution.distribution()
+        mesh = getattr(distribution, "device_mesh", None)
+        name = getattr(distribution, "batch_dim_name", None)
+        if mesh is None or name not in mesh.axis_names:
+            return 1
+        return max(1, int(mesh.shape[list(mesh.axis_names).index(name)]))
+    except Exception:
+        return 1
 
 
 def _rows(value: Any) -> int:

@@ -108,10 +108,8 @@ def to_text(report: Report, width: int = 100, color: bool = False) -> str:
 
 
 def to_html(report: Report) -> str:
-    """The report as an HTML fragment with inline styles (notebooks)."""
-    out = Console(
-        file=io.StringIO(), record=True, width=100, theme=THEME, soft_wrap=True, highlight=False
-    )
-    for item in renderables(report):
-        out.print(item)
-    return out.export_html(inline_styles=True, code_format="<pre style=\"{styles}\">{code}</pre>")
+    """The report as an HTML fragment with scoped styles (a notebook cell): findings, and the
+    training curves and layer table when the report carries them (`kerasdoctor.html`)."""
+    from kerasdoctor import html
+
+    return html.fragment(report)

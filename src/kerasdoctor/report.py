@@ -8,9 +8,12 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kerasdoctor.rule import Category, Issue, Rule, Severity
+
+if TYPE_CHECKING:
+    from kerasdoctor.facts import ModelFacts
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,15 +92,75 @@ class Finding:
         return data
 
 
+@dataclasses.dataclass(frozen=True)
+class History:
+    """A training run's history, as plain data: what the HTML report plots.
+
+    `epochs` are the epoch numbers as Keras prints them (1, 2, 3...); `logs` maps each log
+    key (`loss`, `val_loss`, `accuracy`...) to its value at the end of each of those epochs
+    (None where absent). `steps` and `losses` are the loss of each recorded optimizer step
+    (global step, 1 = after the first batch), when the Monitor recorded them.
+    """
+
+    epochs: tuple[int, ...] = ()
+    logs: Mapping[str, tuple[float | None, ...]] = dataclasses.field(default_factory=dict)
+    steps: tuple[int, ...] = ()
+    losses: tuple[float, ...] = ()
+    steps_per_epoch: int | None = None
+
+    @classmethod
+    def of(cls, source: Any) -> History | None:
+        """The history of a `Trace`, a `keras.callbacks.History` (what `fit()` returns), or a
+        mapping like `History.history` (`{"loss": [...], "val_loss": [...]}`)."""
+        if source is None or isinstance(source, History):
+            return source
+        if hasattr(source, "epoch_logs"):  # a Trace
+            epoch_logs = tuple(source.epoch_logs)
+            numbers = tuple(getattr(source, "epoch_numbers", ()) or range(len(epoch_logs)))
+            keys = dict.fromkeys(key for logs in epoch_logs for key in logs)
+            steps = tuple(getattr(source, "losses", ()) or ())
+            return cls(
+                epochs=tuple(int(n) + 1 for n in numbers),
+                logs={k: tuple(_number(logs.get(k)) for logs in epoch_logs) for k in keys},
+                steps=tuple(getattr(source, "batch_steps", ()) or range(1, len(steps) + 1)),
+                losses=steps,
+                steps_per_epoch=getattr(source, "steps_per_epoch", None),
+            )
+        logs = getattr(source, "history", source)
+        if not isinstance(logs, Mapping):
+            raise TypeError(
+                "Expected a keras History, a kerasdoctor Trace or a dict of lists. "
+                f"Received: {type(source).__name__}"
+            )
+        logs = {str(k): tuple(_number(v) for v in values) for k, values in logs.items()}
+        count = max((len(v) for v in logs.values()), default=0)
+        epochs = tuple(int(e) + 1 for e in getattr(source, "epoch", ()) or range(count))
+        return cls(epochs=epochs[:count], logs=logs)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None
+
+
 def _order(finding: Finding) -> tuple:
     return (finding.severity.rank, finding.code, finding.location.layer or "", finding.message)
 
 
 @dataclasses.dataclass(frozen=True)
 class Report:
-    """The findings of one diagnosis, most severe first."""
+    """The findings of one diagnosis, most severe first.
+
+    `model` (the model's facts: its layer table) and `history` (the training curves) are
+    what the HTML report shows beside the findings; None when unknown. They do not take
+    part in comparing reports.
+    """
 
     findings: tuple[Finding, ...] = ()
+    model: ModelFacts | None = dataclasses.field(default=None, compare=False, repr=False)
+    history: History | None = dataclasses.field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "findings", tuple(sorted(self.findings, key=_order)))
@@ -109,7 +172,34 @@ class Report:
         return len(self.findings)
 
     def __add__(self, other: Report) -> Report:
-        return Report(self.findings + other.findings)
+        """Both reports' findings; the model and history of `other` where it has them."""
+        return Report(
+            self.findings + other.findings,
+            model=other.model if other.model is not None else self.model,
+            history=other.history if other.history is not None else self.history,
+        )
+
+    def attach(self, model: Any = None, history: Any = None) -> Report:
+        """This report with a model (a `keras.Model` or its facts) and a training history (what
+        `fit()` returns, a `Trace`, or a dict of lists) for the HTML report to show.
+
+        Example:
+
+        ```python
+        report = kerasdoctor.diagnose(model, x, y)
+        history = model.fit(x, y, validation_split=0.2, epochs=20)
+        report.attach(history=history).save_html("report.html")
+        ```
+        """
+        if model is not None and not hasattr(model, "heads"):
+            from kerasdoctor import facts
+
+            model = facts.model_facts(model)
+        return dataclasses.replace(
+            self,
+            model=model if model is not None else self.model,
+            history=History.of(history) if history is not None else self.history,
+        )
 
     @property
     def summary(self) -> dict[str, int]:
@@ -133,13 +223,27 @@ class Report:
     def filter(self, codes: Iterable[str]) -> Report:
         """Only the findings whose code starts with one of `codes`."""
         prefixes = tuple(codes)
-        return Report(tuple(f for f in self.findings if f.code.startswith(prefixes)))
+        return dataclasses.replace(
+            self, findings=tuple(f for f in self.findings if f.code.startswith(prefixes))
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"findings": [f.to_dict() for f in self.findings], "summary": self.summary}
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, default=str)
+
+    def to_sarif(self, root: str | None = None, artifact: str | None = None) -> str:
+        """The report as SARIF 2.1.0 JSON, for GitHub code scanning and other CI tools.
+
+        Args:
+            root: Directory that file URIs are relative to; the working directory by default.
+            artifact: The file that findings without a source line are about (a script, a
+                `.keras` model file).
+        """
+        from kerasdoctor import sarif
+
+        return sarif.to_json(self, root=root, artifact=artifact)
 
     def to_text(self, width: int = 100, color: bool = False) -> str:
         from kerasdoctor import render
@@ -158,3 +262,16 @@ class Report:
         from kerasdoctor import render
 
         return render.to_html(self)
+
+    def to_html(self, title: str = "kerasdoctor report") -> str:
+        """The report as one self-contained HTML page: findings, training curves, model."""
+        from kerasdoctor import html
+
+        return html.page(self, title=title)
+
+    def save_html(self, path: Any, title: str = "kerasdoctor report") -> Any:
+        """Write `to_html()` to `path` (UTF-8); returns `path`. Needs no network to view."""
+        from pathlib import Path
+
+        Path(path).write_text(self.to_html(title=title), encoding="utf-8")
+        return path

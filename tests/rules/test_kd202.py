@@ -141,3 +141,64 @@ def test_right_pairs_are_clean(units, activation, loss):
 
     model = compiled(sequential(keras.layers.Dense(units, activation=activation)), loss)
     assert codes(model) == set()
+
+
+def _subclassed(kind: str):
+    """A subclassed classifier ending in Dense(2, softmax), in keras.ops.softmax or a Lambda."""
+    import keras
+
+    class Classifier(keras.Model):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.hidden = keras.layers.Dense(16, activation="relu", name="hidden")
+            self.out = keras.layers.Dense(
+                2, activation="softmax" if kind == "dense" else None, name="out"
+            )
+            self.lam = keras.layers.Lambda(lambda t: t, name="lam")
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    class OpsClassifier(Classifier):
+        def call(self, x):
+            return keras.ops.softmax(self.out(self.hidden(x)))
+
+    class LambdaClassifier(Classifier):
+        def call(self, x):
+            return self.lam(keras.ops.softmax(self.out(self.hidden(x))))
+
+    return {"dense": Classifier, "ops": OpsClassifier, "lambda": LambdaClassifier}[kind]()
+
+
+@pytest.mark.parametrize("kind", ["dense", "ops"])
+@pytest.mark.parametrize("build", [False, True])
+def test_subclassed_softmax_with_bce_is_reported(kind, build):
+    import numpy as np
+
+    import kerasdoctor
+
+    model = _subclassed(kind)
+    if build:
+        model(np.zeros((2, 10), dtype="float32"))
+    compiled(model, "binary_crossentropy")
+    reported = codes(model)
+    if kind == "ops" and not build:  # neither traced nor `return self.layer(x)`: unknown
+        assert reported == set()
+        return
+    assert reported == {"KD202"}
+    (finding,) = findings(model)
+    assert "units=2" in finding.message
+    where = "out" if kind == "dense" else "keras.ops.softmax"
+    assert finding.location.layer == where
+    good = compiled(_subclassed(kind), "sparse_categorical_crossentropy")
+    if build:
+        good(np.zeros((2, 10), dtype="float32"))
+    assert not kerasdoctor.diagnose(good).at_least("warning")
+
+
+def test_subclassed_softmax_behind_a_lambda_is_not_reported():
+    import numpy as np
+
+    model = _subclassed("lambda")
+    model(np.zeros((2, 10), dtype="float32"))
+    assert codes(compiled(model, "binary_crossentropy")) == set()

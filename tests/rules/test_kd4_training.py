@@ -3,12 +3,11 @@
 import math
 
 import numpy as np
-import pytest
 
 from kerasdoctor import engine
 from kerasdoctor.context import Context, ProbeResults, Trace, UnitStats, UpdateRatios
 
-pytestmark = pytest.mark.backend
+# Synthetic traces and model facts only (no training): the same on every backend.
 NAN = float("nan")
 
 
@@ -308,3 +307,28 @@ def test_kd414_no_layer_updated():
 def test_kd415_identical_samples_are_skipped():
     probe = _probe(output_spread=None, output_scale=0.3)
     assert not _run(_ctx(_facts(), probe=probe), "KD415")
+
+
+def test_every_training_finding_says_when_it_began():
+    """`onset_epoch` (1-based; 0 = before training, the probes) and, for rules that see
+    steps, `onset_step`: the HTML report marks them on the loss curves."""
+    steps = {"KD401", "KD402", "KD408", "KD409", "KD410", "KD411", "KD412", "KD413", "KD414"}
+    for rule in engine.selected(["KD4"]):
+        found = [f for f in engine.run(engine.example_context(rule.bad), select=[rule.code])]
+        assert found, rule.code
+        for finding in found:
+            onset = finding.evidence.get("onset_epoch")
+            assert isinstance(onset, int) and onset >= 0, (rule.code, finding.evidence)
+            if rule.code in steps:
+                assert isinstance(finding.evidence.get("onset_step"), int), rule.code
+
+
+def test_each_training_rules_good_example_is_clean_for_the_monitor():
+    """The healthy counterpart of every training rule raises no alarm from the rules the
+    Monitor runs (it checks its trace with exactly these)."""
+    from kerasdoctor.monitor import Monitor
+
+    monitor = Monitor(verbose=0, config=False)
+    for rule in engine.selected(["KD4"]):
+        report = engine.run(engine.example_context(rule.good), select=monitor.select)
+        assert not report.at_least("warning"), f"{rule.code} good(): {report.to_text()}"

@@ -87,6 +87,13 @@ def layer_code(
     """
     layer = model.layer(head.activation_layer)
     act = None if activation in (None, "linear") else activation
+    if layer is None and head.activation_layer.startswith("keras.ops."):  # in call() or a graph
+        op = head.activation_layer
+        if not act:
+            return f"# return the logits: remove {op}(...)"
+        if act == head.activation:
+            return f"{op}(...)  # as now"
+        return f"keras.ops.{act}(...)  # in place of {op}(...)"
     if layer is None:  # inside a nested model
         name = head.activation_layer
         if act:

@@ -157,7 +157,8 @@ def input_path(model: ModelFacts, input_name: str) -> list[LayerFacts] | None:
             if layer.kind in WEIGHTED or layer.kind not in PASSTHROUGH | {"preprocessing", "norm"}:
                 break
         return path or None
-    start = model.layer(input_name)
+    spec = next((i for i in model.inputs if i.name == input_name), None)
+    start = model.layer(getattr(spec, "layer", None) or input_name)  # dict key -> InputLayer
     if start is None:
         inputs = [layer for layer in layers if layer.kind == "input"]
         if len(inputs) != 1:

@@ -76,7 +76,14 @@ def loss_not_finite(
         f"Received: {received}.",
         expected=expected,
         fix=fix,
-        evidence={"step": step, "epoch": epoch + 1, "loss": str(value), **evidence},
+        evidence={
+            "onset_step": step,
+            "onset_epoch": epoch + 1,
+            "step": step,
+            "epoch": epoch + 1,
+            "loss": str(value),
+            **evidence,
+        },
     )
 
 

@@ -92,6 +92,8 @@ def loss_diverging(ctx: Context, *, growth: float = 100.0, window: int = 5) -> I
         expected="A loss that decreases, or at least stays near its first value.",
         fix=fix,
         evidence={
+            "onset_step": step,
+            "onset_epoch": epoch + 1,
             "step": step,
             "epoch": epoch + 1,
             "first_loss": start,

@@ -82,6 +82,7 @@ def saturated_output_plateau(
     )
     optimizer, lr = learning_rate(ctx.model)
     evidence = {
+        "onset_epoch": trace.epoch_number(start) + 1,
         "epoch": trace.epoch_number(start) + 1,
         "loss": loss,
         "accuracy": accuracy,

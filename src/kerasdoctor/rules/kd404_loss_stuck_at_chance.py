@@ -91,6 +91,7 @@ def loss_stuck_at_chance(
     optimizer, lr = learning_rate(ctx.model)
     absmax = unscaled_input(ctx)
     evidence = {
+        "onset_epoch": epoch + 1,
         "epoch": epoch + 1,
         "loss": losses[-1],
         "chance_loss": chance[0],

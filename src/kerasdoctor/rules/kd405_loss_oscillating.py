@@ -89,7 +89,13 @@ def loss_oscillating(
             if lr is not None
             else None
         ),
-        evidence={"epoch": epoch + 1, "losses": losses, "rises": len(rises), "learning_rate": lr},
+        evidence={
+            "onset_epoch": epoch + 1,
+            "epoch": epoch + 1,
+            "losses": losses,
+            "rises": len(rises),
+            "learning_rate": lr,
+        },
     )
 
 

@@ -101,7 +101,13 @@ def underfitting(
         + (", and the validation loss is just as high" if val is not None else "")
         + f". Received: {received}.",
         expected="A training loss that keeps falling well below the chance level.",
-        evidence={"epoch": epoch + 1, "loss": loss, "val_loss": val, "accuracy": accuracy},
+        evidence={
+            "onset_epoch": epoch + 1,
+            "epoch": epoch + 1,
+            "loss": loss,
+            "val_loss": val,
+            "accuracy": accuracy,
+        },
     )
 
 

@@ -96,6 +96,8 @@ def dead_relu_units(ctx: Context, *, max_dead: float = 0.5, min_units: int = 4) 
             fix=fix,
             layer=name,
             evidence={
+                "onset_step": onset.step,
+                "onset_epoch": onset.epoch + 1 if onset.step else 0,
                 "dead": stats.dead,
                 "units": stats.units,
                 "step": onset.step,

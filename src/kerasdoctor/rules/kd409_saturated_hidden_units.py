@@ -83,7 +83,13 @@ def saturated_hidden_units(
             expected=f"Fewer than {max_saturated:.0%} of the units at their bounds.",
             fix=fix,
             layer=name,
-            evidence={"saturated": stats.saturated, "units": stats.units, "step": onset.step},
+            evidence={
+                "onset_step": onset.step,
+                "onset_epoch": onset.epoch + 1 if onset.step else 0,
+                "saturated": stats.saturated,
+                "units": stats.units,
+                "step": onset.step,
+            },
         )
 
 

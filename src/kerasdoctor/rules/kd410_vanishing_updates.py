@@ -71,7 +71,13 @@ def vanishing_updates(
             + (f", {received}" if received else "")
             + ".",
             expected=f"Update ratios near 1e-3 per step (at least {min_ratio:g}).",
-            evidence={"step": step, "epoch": epoch + 1, "ratios": medians},
+            evidence={
+                "onset_step": step,
+                "onset_epoch": epoch + 1,
+                "step": step,
+                "epoch": epoch + 1,
+                "ratios": medians,
+            },
         )
         return
     for name, ratio in slow.items():
@@ -90,7 +96,14 @@ def vanishing_updates(
             expected=f"Update ratios within {1 / relative:g} times of each other, near 1e-3.",
             fix=fix,
             layer=name,
-            evidence={"step": step, "epoch": epoch + 1, "ratio": ratio, "fastest": fastest},
+            evidence={
+                "onset_step": step,
+                "onset_epoch": epoch + 1,
+                "step": step,
+                "epoch": epoch + 1,
+                "ratio": ratio,
+                "fastest": fastest,
+            },
         )
 
 

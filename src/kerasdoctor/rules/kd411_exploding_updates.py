@@ -75,6 +75,8 @@ def exploding_updates(ctx: Context, *, max_ratio: float = 1.0, window: int = 2) 
             ),
             layer=name,
             evidence={
+                "onset_step": first.step,
+                "onset_epoch": first.epoch + 1,
                 "step": first.step,
                 "epoch": first.epoch + 1,
                 "ratio": ratio,

@@ -86,6 +86,8 @@ def unexpected_initial_loss(
         f"(at most {limit:g} times).",
         fix=fix,
         evidence={
+            "onset_epoch": 0,  # 0: before training (the probe)
+            "onset_step": 0,
             "initial_loss": probe.initial_loss,
             "expected_loss": probe.expected_loss,
             "basis": probe.expected_basis,

@@ -83,6 +83,8 @@ def cannot_fit_one_batch(
                 else None
             ),
             evidence={
+                "onset_epoch": 0,  # 0: before training (the probe)
+                "onset_step": 0,
                 "first_loss": first,
                 "worst_loss": str(worst),
                 "steps": len(losses),
@@ -141,6 +143,8 @@ def cannot_fit_one_batch(
         f"{len(losses)} steps.",
         fix=fix,
         evidence={
+            "onset_epoch": 0,  # 0: before training (the probe)
+            "onset_step": 0,
             "first_loss": first,
             "final_loss": final,
             "steps": len(losses),

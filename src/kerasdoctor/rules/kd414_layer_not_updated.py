@@ -60,7 +60,12 @@ def layer_not_updated(ctx: Context) -> Iterator[Issue]:
             fix=scale_fix(ctx)
             if unscaled
             else ("kerasdoctor.diagnose(model, x, y)  # check the output activation and the loss"),
-            evidence={"unchanged": list(unchanged), "checked": list(probe.checked_layers)},
+            evidence={
+                "onset_epoch": 0,  # 0: before training (the probe)
+                "onset_step": 0,
+                "unchanged": list(unchanged),
+                "checked": list(probe.checked_layers),
+            },
         )
         return
     for name in unchanged:
@@ -73,7 +78,12 @@ def layer_not_updated(ctx: Context) -> Iterator[Issue]:
             expected="Every trainable layer changes after one step.",
             fix=f"model.get_layer({name!r}).trainable = False  # if it is not meant to train",
             layer=name,
-            evidence={"unchanged": list(unchanged), "checked": list(probe.checked_layers)},
+            evidence={
+                "onset_epoch": 0,  # 0: before training (the probe)
+                "onset_step": 0,
+                "unchanged": list(unchanged),
+                "checked": list(probe.checked_layers),
+            },
         )
 
 

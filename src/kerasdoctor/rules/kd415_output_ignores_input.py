@@ -49,7 +49,12 @@ def output_ignores_input(ctx: Context, *, tolerance: float = 1e-6) -> Iterator[I
         f"Received: output_spread={fmt(probe.output_spread)}, "
         f"output_scale={fmt(probe.output_scale)}.",
         expected="Outputs that differ between different inputs.",
-        evidence={"spread": probe.output_spread, "scale": probe.output_scale},
+        evidence={
+            "onset_epoch": 0,  # 0: before training (the probe)
+            "onset_step": 0,
+            "spread": probe.output_spread,
+            "scale": probe.output_scale,
+        },
     )
 
 

@@ -1,0 +1,17 @@
+"""Seed C: a 2-unit softmax output trained with binary_crossentropy on (n, 1) labels."""
+
+import keras
+import numpy as np
+from keras.layers import Dense
+
+keras.utils.set_random_seed(0)
+model = keras.Sequential([
+    Dense(16, activation="relu", input_shape=(10,)),
+    Dense(2, activation="softmax"),
+])
+model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+x = np.random.rand(40, 10)
+y = np.random.randint(0, 2, size=(40, 1))
+print("training on", x.shape, y.shape)
+history = model.fit(x, y, epochs=1, batch_size=40, verbose=0)
+print("final loss", round(float(history.history["loss"][-1]), 4))
