@@ -67,6 +67,7 @@ def _construction_cost(rounds: int, n_layers: int = 200) -> None:
     Under `watch()` every layer records the user's line that constructed it (for findings'
     locations): this is what that costs.
     """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
     import kerasdoctor

@@ -111,6 +111,7 @@ def test_watch_reports_the_fault_once(run):
     _once(watch["emitted"], "KD401")  # the Monitor watch() attached, during training
     _once(watch["emitted"], "KD209")  # the learning rate, at compile()
     assert watch["internal"] == []
+    assert "KD323" not in watch["emitted"]  # the distributed pipeline was read, not skipped
     # the data checks read a bounded sample of the pipeline; training reads 8 steps' worth
     assert watch["read"] <= (facts.MAX_BATCHES + 8 + 16) * common.GLOBAL_BATCH
 
@@ -136,6 +137,12 @@ def test_tf_distributed_datasets_are_sampled_per_replica():
         assert data["n"] is None and data["complete"] is False  # infinite: count unknown
         assert data["read"] <= (facts.MAX_BATCHES + 8) * common.GLOBAL_BATCH
     assert run["worker1"]["units"] == ["hidden"]  # its probe batch came from that dataset
+
+
+def test_probe_runs_under_mirrored_strategy():
+    run = _run("tf_mirrored") if _has("tensorflow") else pytest.skip("tensorflow missing")
+    for measured in run["probe"]:  # called outside the strategy's scope, then inside it
+        assert measured == {"batch_size": 30, "skipped": [], "steps": 30}
 
 
 def test_probe_batch_splits_evenly_over_data_parallel_replicas():
@@ -194,9 +201,13 @@ def test_tf_multi_worker_chief(task, jobs, index):
 def test_tf_config_names_the_chief(monkeypatch):
     assert facts.is_chief() is True
     cluster = {"worker": ["host:1", "host:2"]}
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 1}})
+    )
     assert facts.is_chief() is False
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}}))
+    monkeypatch.setenv(
+        "TF_CONFIG", json.dumps({"cluster": cluster, "task": {"type": "worker", "index": 0}})
+    )
     assert facts.is_chief() is True
 
 
@@ -207,7 +218,9 @@ def test_keras_distribution_and_torch_ranks(monkeypatch):
     monkeypatch.setattr(keras.distribution, "distribution", lambda: process)
     assert facts.process_index() == 1 and facts.is_chief() is False
     monkeypatch.setattr(keras.distribution, "distribution", lambda: None)
-    rank = types.SimpleNamespace(is_available=lambda: True, is_initialized=lambda: True, get_rank=lambda: 2)
+    rank = types.SimpleNamespace(
+        is_available=lambda: True, is_initialized=lambda: True, get_rank=lambda: 2
+    )
     monkeypatch.setitem(sys.modules, "torch", types.SimpleNamespace(distributed=rank))
     assert facts.process_index() == 2
 
@@ -216,7 +229,10 @@ def test_watch_prints_nothing_on_other_processes(monkeypatch):
     import keras
 
     emitted = common.Emitted()
-    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}))
+    monkeypatch.setenv(
+        "TF_CONFIG",
+        json.dumps({"cluster": {"worker": ["a:1", "b:2"]}, "task": {"type": "worker", "index": 1}}),
+    )
     kerasdoctor.watch(emit=emitted, config=False, monitor=False)
     try:
         model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(1, activation="softmax")])
@@ -273,7 +289,9 @@ def test_sharded_tfrecord_files_are_read_boundedly(tmp_path):
 
     files = tf.data.Dataset.list_files(str(tmp_path / "train-*.tfrecord"), shuffle=False)
     pipeline = (
-        files.interleave(tf.data.TFRecordDataset, cycle_length=4, num_parallel_calls=tf.data.AUTOTUNE)
+        files.interleave(
+            tf.data.TFRecordDataset, cycle_length=4, num_parallel_calls=tf.data.AUTOTUNE
+        )
         .map(parse)
         .repeat()  # infinite
         .shuffle(64)
@@ -295,7 +313,11 @@ def test_monitor_takes_its_probe_batch_from_a_dataset():
     pipeline = common.counting_dataset(counter, batch_size=32).repeat()
     keras.utils.set_random_seed(0)
     model = keras.Sequential(
-        [keras.Input((20,)), keras.layers.Dense(8, activation="relu", name="hidden"), keras.layers.Dense(1)]
+        [
+            keras.Input((20,)),
+            keras.layers.Dense(8, activation="relu", name="hidden"),
+            keras.layers.Dense(1),
+        ]
     )
     model.compile(optimizer="sgd", loss="mse")
     x, y = common.regression(64)

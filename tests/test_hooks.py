@@ -40,7 +40,7 @@ def test_watch_does_not_change_what_training_computes():
     watched_weights, watched_history = _train()
     kerasdoctor.unwatch()
     assert history == watched_history
-    for a, b in zip(weights, watched_weights):
+    for a, b in zip(weights, watched_weights, strict=True):
         np.testing.assert_array_equal(a, b)
 
 
@@ -101,7 +101,7 @@ def test_dry_run_skips_training_but_not_evaluate():
     before = [w.copy() for w in model.get_weights()]
     history = model.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=100, verbose=0)
     assert history.history == {}
-    for a, b in zip(before, model.get_weights()):
+    for a, b in zip(before, model.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     assert np.isfinite(model.evaluate(np.ones((8, 3)), np.ones((8, 1)), verbose=0))
 

@@ -8,14 +8,16 @@ their backbones expect (integer token ids, padding masks, images).
 import numpy as np
 import pytest
 
+import kerasdoctor
+
 pytestmark = pytest.mark.backend
 
 try:
     import keras_hub
 except Exception as error:  # not installed, or it does not import on this backend
-    pytest.skip(f"keras_hub is unavailable: {type(error).__name__}: {error}", allow_module_level=True)
-
-import kerasdoctor
+    pytest.skip(
+        f"keras_hub is unavailable: {type(error).__name__}: {error}", allow_module_level=True
+    )
 
 BATCH, SEQUENCE = 8, 16
 
@@ -71,7 +73,9 @@ MODELS = {"BertTextClassifier": _bert, "GemmaCausalLM": _gemma, "ViTImageClassif
 
 
 def _alarms(report):
-    return [f"{f.code} {f.severity}: {f.message}" for f in report if f.severity in ("error", "warning")]
+    return [
+        f"{f.code} {f.severity}: {f.message}" for f in report if f.severity in ("error", "warning")
+    ]
 
 
 @pytest.mark.parametrize("name", list(MODELS))

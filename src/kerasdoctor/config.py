@@ -28,17 +28,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
-import sys
+import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from kerasdoctor.rule import Severity
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 SECTION = "tool.kerasdoctor"
 KEYS = ("select", "ignore", "severity", "params")

@@ -7,8 +7,10 @@ Keras is imported lazily, inside the functions, so `import kerasdoctor` stays li
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
+import io
 import math
 import re
 import warnings
@@ -427,7 +429,8 @@ def _trace(model: Any) -> tuple[list[tuple[str, str]], dict, dict, dict] | None:
             lambda shape: keras.KerasTensor((None, *tuple(shape)[1:])),
             next(iter(built_on.values())),
         )
-        with StatelessScope(), warnings.catch_warnings():
+        quiet = io.StringIO()  # a print() in the user's call() must not reach their output
+        with StatelessScope(), warnings.catch_warnings(), contextlib.redirect_stdout(quiet):
             warnings.simplefilter("ignore")
             result = model.call(inputs)
         if isinstance(result, keras.KerasTensor):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -231,7 +232,7 @@ class Report:
         return {"findings": [f.to_dict() for f in self.findings], "summary": self.summary}
 
     def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps(self.to_dict(), indent=indent, default=str)
+        return json.dumps(json_safe(self.to_dict()), indent=indent, allow_nan=False)
 
     def to_sarif(self, root: str | None = None, artifact: str | None = None) -> str:
         """The report as SARIF 2.1.0 JSON, for GitHub code scanning and other CI tools.
@@ -275,3 +276,19 @@ class Report:
 
         Path(path).write_text(self.to_html(title=title), encoding="utf-8")
         return path
+
+
+def json_safe(value: Any) -> Any:
+    """JSON-safe: NaN and infinities as strings, tuples as lists, unknown objects as text."""
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [json_safe(v) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    try:  # numpy scalars
+        return json_safe(value.item())
+    except Exception:
+        return str(value)

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import re
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from kerasdoctor.report import Finding, Report
+from kerasdoctor.report import Finding, Report, json_safe
 from kerasdoctor.rule import Rule, Severity
 
 VERSION = "2.1.0"
@@ -63,25 +61,9 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "properties": {
             "category": str(rule.category),
             "tags": ["kerasdoctor", "keras", str(rule.category)],
-            "parameters": _plain(rule.params),
+            "parameters": json_safe(rule.params),
         },
     }
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe: NaN and infinities as strings, tuples as lists, unknown objects as text."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return [_plain(v) for v in value]
-    if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else str(value)
-    try:  # numpy scalars
-        return _plain(value.item())
-    except Exception:
-        return str(value)
 
 
 def artifact_location(file: str, root: Path) -> dict[str, Any] | None:
@@ -139,7 +121,7 @@ def _result(finding: Finding, index: int | None, root: Path, artifact: str | Non
         "category": str(finding.category),
         "expected": finding.expected,
         "fix": finding.fix,
-        "evidence": _plain(finding.evidence),
+        "evidence": json_safe(finding.evidence),
     }
     if finding.location.layer:
         result["properties"]["layer"] = finding.location.layer

@@ -81,7 +81,9 @@ def main() -> dict:
         try:
             model = common.faulty_model()
             monitor = kd.Monitor(every=2, emit=emitted, config=False)
-            model.fit(x, y, batch_size=common.GLOBAL_BATCH, epochs=2, verbose=0, callbacks=[monitor])
+            model.fit(
+                x, y, batch_size=common.GLOBAL_BATCH, epochs=2, verbose=0, callbacks=[monitor]
+            )
         finally:
             report = kd.unwatch()
         results["process1"] = common.summary(emitted, monitor.report)

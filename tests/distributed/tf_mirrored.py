@@ -18,9 +18,10 @@ _cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(_cpu, [tf.config.LogicalDeviceConfiguration()] * 4)
 
 import common  # noqa: E402
+import keras  # noqa: E402
 
 import kerasdoctor as kd  # noqa: E402
-from kerasdoctor import facts  # noqa: E402
+from kerasdoctor import facts, probes  # noqa: E402
 
 
 def main() -> dict:
@@ -77,10 +78,26 @@ def main() -> dict:
     results["watch"] = common.summary(emitted, report)
     results["watch"]["read"] = counter3.count
 
-    # 4. A non-chief worker (TF_CONFIG names this process worker 1 of 2): nothing printed,
+    # 4. probe() on a model built in the strategy's scope, called outside it and inside it.
+    with strategy.scope():
+        keras.utils.set_random_seed(0)
+        healthy = keras.Sequential([keras.Input((20,)), keras.layers.Dense(1, name="out")])
+        healthy.compile(optimizer="adam", loss="mse")
+    outside = probes.measure(healthy, x[:30], y[:30])
+    with strategy.scope():
+        inside = probes.measure(healthy, x[:30], y[:30])
+    results["probe"] = [
+        {"batch_size": m.batch_size, "skipped": list(m.skipped), "steps": len(m.fit_losses)}
+        for m in (outside, inside)
+    ]
+
+    # 5. A non-chief worker (TF_CONFIG names this process worker 1 of 2): nothing printed,
     # the findings still kept. The Monitor samples its probe batch from the distributed dataset.
     os.environ["TF_CONFIG"] = json.dumps(
-        {"cluster": {"worker": ["localhost:1", "localhost:2"]}, "task": {"type": "worker", "index": 1}}
+        {
+            "cluster": {"worker": ["localhost:1", "localhost:2"]},
+            "task": {"type": "worker", "index": 1},
+        }
     )
     try:
         emitted = common.Emitted()
@@ -89,7 +106,9 @@ def main() -> dict:
             with strategy.scope():
                 model = common.faulty_model()
             monitor = kd.Monitor(data=from_function, every=2, emit=emitted, config=False)
-            model.fit(x, y, batch_size=common.GLOBAL_BATCH, epochs=2, verbose=0, callbacks=[monitor])
+            model.fit(
+                x, y, batch_size=common.GLOBAL_BATCH, epochs=2, verbose=0, callbacks=[monitor]
+            )
         finally:
             report = kd.unwatch()
         results["worker1"] = common.summary(emitted, monitor.report, monitor.trace)

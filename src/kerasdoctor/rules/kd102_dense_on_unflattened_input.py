@@ -112,7 +112,9 @@ def _targets_match(ctx: Context, head: HeadFacts, n_heads: int) -> bool:
     if n_heads != 1 or y is None or not y.shape:
         return False
     spatial = head.shape[1:-1]
-    return tuple(y.shape[1 : 1 + len(spatial)]) == tuple(spatial)
+    given = tuple(y.shape[1 : 1 + len(spatial)])
+    # an axis of unknown size (a variable-length sequence) matches any size of y's
+    return len(given) == len(spatial) and all(s is None or s == g for s, g in zip(spatial, given, strict=True))
 
 
 @rule(
@@ -143,7 +145,8 @@ def dense_on_unflattened_input(ctx: Context) -> Iterator[Issue]:
     preprocessing, padding or cropping layer; it says nothing when the path holds an
     RNN, Embedding, attention, TimeDistributed, UpSampling, Conv-transpose, Permute,
     Lambda, nested-model or custom layer. It also says nothing when the `y` passed
-    alongside has the same spatial axes, when the output's last weight layer is a Conv
+    alongside has the same spatial axes (an axis of unknown size, such as a variable-length
+    sequence, matches any size), when the output's last weight layer is a Conv
     (a fully-convolutional segmentation head), or when the output shape is unknown (an
     unbuilt model given no data).
 

@@ -10,6 +10,17 @@ from kerasdoctor.rules._output_loss import loss_arg, loss_code, output_units
 _DENSE_TWIN = {"sparse_categorical_crossentropy": "categorical_crossentropy"}
 
 
+def _one_hot_per_position(y, output_shape: tuple, units: int | None) -> bool:
+    """Targets shaped like a per-position output, (N, steps, C), one-hot on the last axis:
+    only 0 and 1, and as many 1s as positions (from the exact value counts of the labels)."""
+    if not units or units < 2 or not y.shape or len(y.shape) != len(output_shape):
+        return False
+    if y.shape[-1] != units or not y.values or set(y.values) - {0.0, 1.0}:
+        return False
+    total = sum(y.values.values())
+    return total % units == 0 and y.values.get(1.0, 0) == total // units
+
+
 @rule(
     "KD304",
     "one-hot-labels-with-sparse-loss",
@@ -32,8 +43,10 @@ def one_hot_labels_with_sparse_loss(ctx: Context) -> Iterator[Issue]:
 
     ## Known problems
     Only rows of exact zeros and ones summing to one are recognised as one-hot:
-    label-smoothed targets are not reported here. Outputs with more than one axis per
-    sample (sequence labelling) are not checked.
+    label-smoothed targets are not reported here. For outputs with more than one axis per
+    sample (sequence labelling, `(None, steps, classes)`), targets of the output's rank whose
+    last axis has one column per unit, holding only 0 and 1 with exactly one 1 per position
+    (counted over the whole array), are taken as one-hot.
 
     ## References
     - [Keras: probabilistic losses (SparseCategoricalCrossentropy)](https://keras.io/api/losses/probabilistic_losses/)
@@ -41,11 +54,14 @@ def one_hot_labels_with_sparse_loss(ctx: Context) -> Iterator[Issue]:
     model = ctx.model
     for head, y, y_name in targets(ctx):
         loss = head.loss
-        if loss is None or loss.kind != "sparse_categorical" or not y.one_hot:
-            continue
-        if head.shape is not None and len(head.shape) != 2:
+        if loss is None or loss.kind != "sparse_categorical":
             continue
         units = output_units(model, head)
+        if head.shape is not None and len(head.shape) > 2:
+            if not _one_hot_per_position(y, head.shape, units):
+                continue
+        elif not y.one_hot or (head.shape is not None and len(head.shape) != 2):
+            continue
         columns = y.shape[-1]
         output = shape_text(head.shape) if head.shape else f"(None, {units})"
         fix = f"{y_name} = {y_name}.argmax(axis=-1)  # class ids, shape (N,)"

@@ -31,6 +31,12 @@ AXIS = re.compile(
 )
 # TensorFlow's kernel error for a built Dense layer fed another width (no input check ran).
 MATMUL = re.compile(r"Matrix size-incompatible: In\[0\]: \[(?P<a>[^\]]*)\], In\[1\]: \[(?P<b>[^\]]*)\]")
+# A convolution or pooling window larger than the input's spatial axes (Keras's shape inference,
+# raised when the layer is added): no layer name in the message.
+WINDOW = re.compile(
+    rf"Computed output size would be zero or negative\. Received:? `inputs(?: shape=|\.shape=)(?P<shape>{SHAPE})`, "
+    rf"`(?:kernel shape=(?P<kernel>{SHAPE})|pool_size=(?P<pool>{SHAPE}))`"
+)
 
 
 def _named(layer: str, cls: str | None) -> str:
@@ -250,6 +256,51 @@ def _matmul_issue(ctx: Context, m: re.Match[str]) -> Issue | None:
     )
 
 
+def _window_issue(m: re.Match[str]) -> Issue | None:
+    shape = parse_shape(m.group("shape"))
+    received = tuple(shape[1:]) if shape else None  # without the batch axis
+    kernel = parse_shape(m.group("kernel")) if m.group("kernel") else None
+    # pool_size is printed as a numpy array: "[2 2]"
+    pool = tuple(int(d) for d in re.findall(r"\d+", m.group("pool"))) if m.group("pool") else None
+    window = tuple(kernel[:-2]) if kernel else pool
+    if not received or not window or len(received) != len(window) + 1:
+        return None
+    what = "convolution kernel" if kernel else "pooling window"
+    spatial = received[:-1]
+    first, *rest = received
+    text = (
+        f"A {what} of size {fmt(window)} does not fit in the input's spatial axes "
+        f"{fmt(spatial)}, so the layer's output would have no rows or columns."
+    )
+    if (
+        isinstance(first, int) and first in (1, 3, 4) and len(received) >= 3
+        and all(isinstance(d, int) and d > 4 for d in rest)
+    ):
+        new = (*rest, first)
+        perm = ", ".join(["0", *(str(i) for i in range(2, len(received) + 1)), "1"])
+        text += (
+            f" The input {fmt(received)} looks channels-first ({first} channel"
+            f"{'s' if first > 1 else ''} before {fmt(tuple(rest))}), while Keras layers read "
+            "channels-last data by default, so the channel axis is taken as a spatial one."
+        )
+        expected = f"Channels-last input {fmt((None, *new))}."
+        fix = (
+            f"x = x.transpose({perm})  # channels first -> last: {fmt(received)} -> {fmt(new)}\n"
+            f"# and declare input_shape={fmt(new)}"
+        )
+    else:
+        text += " The input is smaller than the window, or earlier layers shrank it too much."
+        expected = f"Spatial axes of at least {fmt(window)} at this layer."
+        fix = "padding='same'  # on this layer (and earlier ones), or a smaller kernel/pool, or fewer pooling layers"
+    text += f" Received: inputs shape={fmt(received)}, {'kernel' if kernel else 'pool_size'}={fmt(kernel or pool)}."
+    return Issue(
+        text,
+        expected=expected,
+        fix=fix,
+        evidence={"shape": list(received), "window": list(window), "kind": what},
+    )
+
+
 @rule(
     "KD501",
     "layer-input-incompatible",
@@ -266,7 +317,9 @@ def layer_input_incompatible(ctx: Context) -> Iterator[Issue]:
     rank (`expected min_ndim=4, found ndim=3`, `expected ndim=3, found ndim=2`) or with
     the wrong size on an axis (`expected axis -1 of input shape to have value 10, but
     received input with shape (None, 12)`; TensorFlow's `Matrix size-incompatible` for a
-    Dense layer fed another width), and says which axis is missing or extra and how to add
+    Dense layer fed another width), and a convolution or pooling window larger than its input
+    (`Computed output size would be zero or negative`, most often channels-first images given
+    to a channels-last layer), and says which axis is missing or extra and how to add
     or remove it, in the model and in the data.
 
     ## Why is this bad?
@@ -291,6 +344,8 @@ def layer_input_incompatible(ctx: Context) -> Iterator[Issue]:
     elif m := search(AXIS, ctx):
         yield _axis_issue(ctx, m)
     elif (m := search(MATMUL, ctx)) and (issue := _matmul_issue(ctx, m)) is not None:
+        yield issue
+    elif (m := search(WINDOW, ctx)) and (issue := _window_issue(m)) is not None:
         yield issue
 
 
