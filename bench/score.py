@@ -133,7 +133,13 @@ CATEGORY_OF: dict[str, tuple[str, ...]] = {
 # Why a program is missed or falsely flagged, once someone has looked: keyed by
 # "<family>/<slug>:buggy|fixed", optionally ":<backend>" for a backend-only reason.
 # The scorer prints these next to each miss and false alarm; new ones show "not analysed".
-REASONS: dict[str, str] = {}
+REASONS: dict[str, str] = {
+    "activation_loss/sigmoid_binary_crossentropy_single_label:buggy": (
+        "no rule: sigmoid + binary cross-entropy over 30 units is right for multi-label targets; "
+        "telling single-label one-hot rows (each sums to 1) from multi-label rows needs a new "
+        "data rule (KD3), not a change inside an existing rule file"
+    ),
+}
 
 HEADER_KEYS = ("Source", "Symptom", "Fault category", "Fix", "Needs-training")
 ALERT = ("error", "warning")

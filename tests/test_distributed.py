@@ -34,16 +34,14 @@ TIMEOUT = 900
 # --------------------------------------------------------------------------------------------
 
 _started: dict[str, subprocess.Popen] = {}
-_results: dict[str, dict] = {}
 _lock = threading.Lock()
 
 
-def _start_all() -> None:
-    """Start both strategy scripts at once (they overlap on 2 cores)."""
+def _start(names: tuple[str, ...]) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("KERAS_BACKEND", "TF_CONFIG")}
     env["TF_CPP_MIN_LOG_LEVEL"] = "2"
     env["PYTHONWARNINGS"] = "ignore"
-    for name in ("tf_mirrored", "jax_data_parallel"):
+    for name in names:
         if name not in _started:
             _started[name] = subprocess.Popen(
                 [sys.executable, str(SCRIPTS / f"{name}.py")],
@@ -56,29 +54,23 @@ def _start_all() -> None:
 
 
 def _run(name: str) -> dict:
+    """Run one strategy script; its results. Without pytest-xdist both scripts start at once
+    (they overlap on 2 cores); under xdist each test starts only its own, so neither runs
+    twice whichever workers the two tests land on."""
     with _lock:
-        if name not in _results:
-            _start_all()
-            process = _started[name]
-            try:
-                output, _ = process.communicate(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                output, _ = process.communicate()
-            lines = [line for line in output.splitlines() if line.startswith("RESULTS ")]
-            assert process.returncode == 0 and lines, f"{name}.py failed:\n{output[-6000:]}"
-            _results[name] = json.loads(lines[-1][len("RESULTS ") :])
-        return _results[name]
-
-
-@pytest.fixture(scope="module", params=["tf_mirrored", "jax_data_parallel"])
-def run(request):
-    if request.param == "tf_mirrored":
-        pytest.importorskip("tensorflow")
-    else:
-        pytest.importorskip("jax")
-        pytest.importorskip("tensorflow")  # the scripts' input pipelines are tf.data
-    return _run(request.param)
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            _start((name,))
+        else:
+            _start(("tf_mirrored", "jax_data_parallel"))
+        process = _started[name]
+        try:
+            output, _ = process.communicate(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            output, _ = process.communicate()
+    lines = [line for line in output.splitlines() if line.startswith("RESULTS ")]
+    assert process.returncode == 0 and lines, f"{name}.py failed:\n{output[-6000:]}"
+    return json.loads(lines[-1][len("RESULTS ") :])
 
 
 def _once(emitted: list[str], code: str) -> None:
@@ -87,37 +79,30 @@ def _once(emitted: list[str], code: str) -> None:
     assert not duplicated, f"reported more than once: {duplicated} in {emitted}"
 
 
-def test_strategy_spans_four_replicas(run):
-    assert run["replicas"] == common.REPLICAS
-
-
-def test_monitor_reports_the_fault_once(run):
+def _check_monitor(run: dict) -> None:
+    """The Monitor at its defaults reports the seeded fault once, not once per replica."""
     monitor = run["monitor"]
     _once(monitor["emitted"], "KD401")
     assert set(monitor["emitted"]) <= {"KD401", "KD402"}  # not-finite (and maybe diverging first)
     assert monitor["internal"] == []
-
-
-def test_monitor_measures_distributed_variables(run):
-    busy = run["busy"]
+    busy = run["busy"]  # every step measured
     assert busy["internal"] == [], busy["internal"]  # no KD000: every measurement worked
     assert busy["updates"] > 0  # weight-update ratios from the mirrored / replicated variables
     assert busy["units"] == ["hidden"]  # activations on the probe batch
     _once(busy["emitted"], "KD401")
 
 
-def test_watch_reports_the_fault_once(run):
+def _check_watch(run: dict) -> None:
     watch = run["watch"]
     _once(watch["emitted"], "KD401")  # the Monitor watch() attached, during training
     _once(watch["emitted"], "KD209")  # the learning rate, at compile()
     assert watch["internal"] == []
-    assert "KD323" not in watch["emitted"]  # the distributed pipeline was read, not skipped
+    assert "KD323" not in watch["emitted"]  # the pipeline was read, not skipped
     # the data checks read a bounded sample of the pipeline; training reads 8 steps' worth
     assert watch["read"] <= (facts.MAX_BATCHES + 8 + 16) * common.GLOBAL_BATCH
 
 
-def test_only_process_zero_reports(run):
-    other = run.get("worker1") or run["process1"]
+def _check_other_process(run: dict, other: dict) -> None:
     assert run["chief"] is True
     assert other["chief"] is False
     assert other["emitted"] == []  # nothing printed on the other process...
@@ -125,8 +110,15 @@ def test_only_process_zero_reports(run):
     assert other["internal"] == []
 
 
-def test_tf_distributed_datasets_are_sampled_per_replica():
-    run = _run("tf_mirrored") if _has("tensorflow") else pytest.skip("tensorflow missing")
+def test_mirrored_strategy():
+    """tf.distribute.MirroredStrategy over 4 logical CPUs."""
+    pytest.importorskip("tensorflow")
+    run = _run("tf_mirrored")
+    assert run["replicas"] == common.REPLICAS
+    _check_monitor(run)
+    _check_watch(run)
+    _check_other_process(run, run["worker1"])  # TF_CONFIG: worker 1 of 2
+    # the data checks on distributed datasets: a bounded sample, read per replica
     assert run["per_replica_rows"] == [common.GLOBAL_BATCH // common.REPLICAS] * common.REPLICAS
     for key in ("from_function", "distributed"):
         data = run[key]
@@ -137,31 +129,26 @@ def test_tf_distributed_datasets_are_sampled_per_replica():
         assert data["n"] is None and data["complete"] is False  # infinite: count unknown
         assert data["read"] <= (facts.MAX_BATCHES + 8) * common.GLOBAL_BATCH
     assert run["worker1"]["units"] == ["hidden"]  # its probe batch came from that dataset
-
-
-def test_probe_runs_under_mirrored_strategy():
-    run = _run("tf_mirrored") if _has("tensorflow") else pytest.skip("tensorflow missing")
-    for measured in run["probe"]:  # called outside the strategy's scope, then inside it
+    for measured in run["probe"]:  # probe() outside the strategy's scope, then inside it
         assert measured == {"batch_size": 30, "skipped": [], "steps": 30}
 
 
-def test_probe_batch_splits_evenly_over_data_parallel_replicas():
-    run = _run("jax_data_parallel") if _has("jax") else pytest.skip("jax missing")
+def test_data_parallel():
+    """keras.distribution.DataParallel over 4 JAX host devices."""
+    pytest.importorskip("jax")
+    pytest.importorskip("tensorflow")  # the script's input pipelines are tf.data
+    run = _run("jax_data_parallel")
+    assert run["replicas"] == common.REPLICAS
     assert "batch" in run["sharding"]  # the variables live on the 4-device mesh
+    _check_monitor(run)
+    _check_watch(run)
+    _check_other_process(run, run["process1"])  # keras.distribution: process 1 of 2
     assert run["probe"] == {"batch_size": 28, "skipped": []}  # 30 samples -> 28 = 4 x 7
     assert run["probe_tiny"]["batch_size"] == 0
     assert "one per replica" in run["probe_tiny"]["skipped"][0]
     data = run["infinite"]
     assert data["read"] == facts.MAX_BATCHES * common.GLOBAL_BATCH
     assert data["n"] is None and data["complete"] is False
-
-
-def _has(module: str) -> bool:
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
 
 
 # --------------------------------------------------------------------------------------------

@@ -27,13 +27,11 @@ def flow(batch_size=32):
             yield images[i:i + batch_size], labels[i:i + batch_size]
 
 
-base = keras.Sequential([
-    keras.Input(shape=(32, 32, 3)),
-    layers.Conv2D(16, 3, activation="relu"),
-    layers.GlobalAveragePooling2D(),
-])
-x = layers.Dense(64, activation="relu")(base.output)
+inputs = keras.Input(shape=(32, 32, 3))
+base = layers.Conv2D(16, 3, activation="relu")(inputs)
+base = layers.GlobalAveragePooling2D()(base)
+x = layers.Dense(64, activation="relu")(base)
 predictions = layers.Dense(nb_classes, activation="softmax")(x)
-model = keras.Model(base.input, predictions)
+model = keras.Model(inputs, predictions)
 model.compile(optimizer="rmsprop", loss="categorical_crossentropy", metrics=["accuracy"])
 model.fit(flow(), steps_per_epoch=10, epochs=2, verbose=2)

@@ -5,7 +5,8 @@ Symptom: Predicting a price with a model adapted from a classification tutorial:
   loss='binary_crossentropy' with metrics=['accuracy'] gives "a huge negative loss" (about
   -117944) and an accuracy near 0 from the first epoch.
 Fault category: loss-task
-Fix: A regression loss and metric: loss='mse', metrics=['mae'].
+Fix: A regression loss and metric: loss='mse', metrics=['mae'], on standardised prices (the
+  article's second point: normalise the data; predictions are scaled back).
 Needs-training: no
 """
 import numpy as np

@@ -5,7 +5,8 @@ Symptom: Predicting a price with a model adapted from a classification tutorial:
   loss='binary_crossentropy' with metrics=['accuracy'] gives "a huge negative loss" (about
   -117944) and an accuracy near 0 from the first epoch.
 Fault category: loss-task
-Fix: A regression loss and metric: loss='mse', metrics=['mae'].
+Fix: A regression loss and metric: loss='mse', metrics=['mae'], on standardised prices (the
+  article's second point: normalise the data; predictions are scaled back).
 Needs-training: no
 """
 import numpy as np
@@ -22,4 +23,6 @@ model.add(Dense(32, activation="relu", input_shape=(6,)))
 model.add(Dense(16, activation="relu"))
 model.add(Dense(1))
 model.compile(loss="mse", optimizer="adam", metrics=["mae"])
-model.fit(features, price, epochs=2, batch_size=32, verbose=2)
+price_mean, price_std = price.mean(), price.std()
+model.fit(features, (price - price_mean) / price_std, epochs=2, batch_size=32, verbose=2)
+predicted_price = model.predict(features[:5], verbose=0) * price_std + price_mean

@@ -108,13 +108,16 @@ def _target_shape(ctx: Context, head: HeadFacts, n_heads: int) -> tuple:
 
 def _targets_match(ctx: Context, head: HeadFacts, n_heads: int) -> bool:
     """Whether the data's y keeps the same spatial axes: per-position targets, on purpose."""
+    spatial = head.shape[1:-1]
+    if spatial and all(s is None for s in spatial):
+        return True  # variable-length axes, declared on purpose: per-position outputs
     y = ctx.data.y if ctx.data is not None else None
     if n_heads != 1 or y is None or not y.shape:
         return False
-    spatial = head.shape[1:-1]
     given = tuple(y.shape[1 : 1 + len(spatial)])
-    # an axis of unknown size (a variable-length sequence) matches any size of y's
-    return len(given) == len(spatial) and all(s is None or s == g for s, g in zip(spatial, given, strict=True))
+    return len(given) == len(spatial) and all(
+        s is None or s == g for s, g in zip(spatial, given, strict=True)
+    )
 
 
 @rule(
@@ -145,8 +148,8 @@ def dense_on_unflattened_input(ctx: Context) -> Iterator[Issue]:
     preprocessing, padding or cropping layer; it says nothing when the path holds an
     RNN, Embedding, attention, TimeDistributed, UpSampling, Conv-transpose, Permute,
     Lambda, nested-model or custom layer. It also says nothing when the `y` passed
-    alongside has the same spatial axes (an axis of unknown size, such as a variable-length
-    sequence, matches any size), when the output's last weight layer is a Conv
+    alongside has the same spatial axes, when every spatial axis of the output has an unknown
+    size (variable-length sequences, declared on purpose), when the output's last weight layer is a Conv
     (a fully-convolutional segmentation head), or when the output shape is unknown (an
     unbuilt model given no data).
 

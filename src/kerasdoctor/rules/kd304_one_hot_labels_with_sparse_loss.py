@@ -58,7 +58,8 @@ def one_hot_labels_with_sparse_loss(ctx: Context) -> Iterator[Issue]:
             continue
         units = output_units(model, head)
         if head.shape is not None and len(head.shape) > 2:
-            if not _one_hot_per_position(y, head.shape, units):
+            squeezed = y.one_hot and y.shape is not None and y.shape[-1] == units  # (N, 1, C) read as (N, C)
+            if not (squeezed or _one_hot_per_position(y, head.shape, units)):
                 continue
         elif not y.one_hot or (head.shape is not None and len(head.shape) != 2):
             continue

@@ -50,7 +50,9 @@ def continuous_targets_with_classification_head(
     Binary cross-entropy with soft labels in [0, 1] is legitimate (label smoothing,
     distillation) and never reported; values outside [0, 1] with binary cross-entropy are
     KD307's. Categorical cross-entropy with soft label rows in [0, 1] is legitimate too and
-    not reported.
+    not reported; rows of several values in [0, 1] are taken as probability rows when their
+    mean is 1/columns (every row sums to 1), and reported otherwise (e.g. several continuous
+    quantities scaled to [0, 1]).
 
     ## References
     - [Keras: probabilistic losses](https://keras.io/api/losses/probabilistic_losses/)
@@ -71,8 +73,10 @@ def continuous_targets_with_classification_head(
         ):
             continue  # few values, or class ids divided by a constant (KD310)
         single = is_single_column(y)
-        if loss.kind == "categorical" and not single and 0 <= y.min and y.max <= 1:
-            continue  # soft label rows: legitimate
+        if loss.kind == "categorical" and not single and 0 <= y.min and y.max <= 1 and (
+            y.mean is None or not y.shape or abs(y.mean * y.shape[-1] - 1) <= 0.02
+        ):
+            continue  # soft label rows (each sums to 1, so the mean is 1/columns): legitimate
         many = f"{distinct}" if distinct is not None else "more than 1000"
         if loss.kind == "sparse_categorical":
             effect = (
