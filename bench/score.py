@@ -459,19 +459,26 @@ def versions(backend: str) -> str:
 
 def section(outcomes: Sequence[Outcome], *, backend: str, elapsed: float, jobs: int,
             only: Sequence[str]) -> str:
-    n_programs = 2 * len(outcomes)
+    runs = [r for o in outcomes for r in (o.buggy, o.fixed, o.baseline) if r is not None]
+    cpu = sum(r.cpu for r in runs)
     found = sum(o.found for o in outcomes)
     alarms = sum(o.false_alarm for o in outcomes)
     head = [
         f"## Corpus scores: {backend}",
         "",
         f"{_dt.date.today().isoformat()}; {versions(backend)}; "
-        f"{platform.machine()} CPU, {os.cpu_count()} cores, {jobs} worker(s); "
+        f"{platform.machine()} CPU, {os.cpu_count()} cores, {jobs} worker(s). "
         f"`KERAS_BACKEND={backend} python -m bench.score"
-        f"{' --only ' + ','.join(only) if only else ''}` took {elapsed / 60:.1f} min for "
-        f"{len(outcomes)} pairs ({n_programs} kerasdoctor runs).",
+        f"{' --only ' + ','.join(only) if only else ''}`: {len(outcomes)} pairs, {len(runs)} runs "
+        f"(kerasdoctor on both programs, plain python on the buggy one), {cpu / 60:.0f} min of CPU "
+        f"in all, about {cpu / 60 / max(1, min(jobs, os.cpu_count() or 1)):.0f} min of wall time "
+        f"on {jobs} idle cores; this invocation took {elapsed / 60:.1f} min (runs recorded by an "
+        "earlier, interrupted invocation are reused with `--log F --resume`). Wall times per "
+        "program below were measured on a shared machine under heavy load; the CPU seconds are "
+        "the steadier figure.",
         "",
         f"Recall {_pct(found, len(outcomes))}, false alarms {_pct(alarms, len(outcomes))}.",
+        "",
         "",
     ]
     return "\n".join(head) + table(outcomes) + "\n\n" + details(outcomes, backend) + "\n"
