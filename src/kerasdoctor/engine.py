@@ -11,7 +11,7 @@ from typing import Any
 
 from kerasdoctor import rules as _rules_package
 from kerasdoctor.context import Context
-from kerasdoctor.report import Finding, History, Report
+from kerasdoctor.report import Finding, Report
 from kerasdoctor.rule import Category, Rule, Severity
 
 
@@ -91,9 +91,8 @@ def run(
             findings.append(Finding.crashed(rule, error))
     if severity or ignore:
         findings = _configured(findings, severity or {}, ignore)
-    # The model's facts and the training history ride along for the HTML report.
-    history = History.of(ctx.trace) if ctx.trace is not None else None
-    return Report(tuple(findings), model=ctx.model, history=history)
+    # The model's facts ride along for the HTML report (the Monitor adds the history on read).
+    return Report(tuple(findings), model=ctx.model)
 
 
 def _configured(
@@ -188,7 +187,9 @@ def example_context(example: Callable[[], Context]) -> Context:
 
 def example_report(rule: Rule, which: str = "bad") -> Report:
     """What the rule alone reports on its own `bad()` (or `good()`) example."""
-    return run(example_context(getattr(rule, which)), select=[rule.code])
+    ctx = example_context(getattr(rule, which))
+    report = run(ctx, select=[rule.code])
+    return report if ctx.trace is None else report.attach(history=ctx.trace)
 
 
 def explain(

@@ -158,7 +158,7 @@ class Monitor(keras.callbacks.Callback):
     # ----------------------------------------------------------------------------------------
 
     def _reset(self) -> None:
-        self.report = Report()
+        self._found = Report()
         self._seen: set[tuple] = set()
         self._epoch = 0
         self._offset = 0  # optimizer steps done before the current epoch
@@ -351,6 +351,12 @@ class Monitor(keras.callbacks.Callback):
             self._stride *= 2
 
     @property
+    def report(self) -> Report:
+        """Everything this Monitor found, with the model's facts and the training history so
+        far (built here, on read, not at every check: the HTML report plots it)."""
+        return self._found.attach(history=self.trace)
+
+    @property
     def trace(self) -> Trace:
         """What has been recorded so far, as plain frozen data (a `kerasdoctor.Trace`): the
         end-of-epoch logs (`epoch_logs`, of epochs `epoch_numbers`), the loss of each recorded
@@ -518,10 +524,7 @@ class Monitor(keras.callbacks.Callback):
                     if key not in self._seen:
                         self._seen.add(key)
                         new.append(finding)
-                # the model and the history so far ride along (the HTML report plots them)
-                self.report = self.report + Report(
-                    tuple(new), model=found.model, history=found.history
-                )
+                self._found = self._found + Report(tuple(new), model=found.model)
                 if not final:
                     self._work += time.perf_counter() - started
         finally:
@@ -608,7 +611,7 @@ class Monitor(keras.callbacks.Callback):
             docs="",
         )
         with self._lock:
-            self.report = self.report + Report((finding,))
+            self._found = self._found + Report((finding,))
         self._publish(Report((finding,)))
 
 
