@@ -1,6 +1,6 @@
 """Score kerasdoctor on the evaluation corpus of real faults (`bench/corpus/`).
 
-For every pair `<family>/<slug>_buggy.py` / `<slug>_fixed.py` it runs, each in a fresh process
+For every pair `<family>/<slug>_buggy.py` / `<slug>_fixed.py` it runs, each as its own process
 with a time limit:
 
 - `kerasdoctor run --dry-run --format json --output F` on both programs (the full
@@ -12,6 +12,16 @@ category at error or warning), false alarms on the fixed programs (any error or 
 time per program, and the baseline; then every miss and false alarm with its findings and the
 known reason (`REASONS` below). A full run writes the table into `bench/RESULTS.md`, one section
 per backend.
+
+Each program's process is forked from a worker (`bench/forkserver.py`, one per job) that has
+imported numpy, Keras with the backend and kerasdoctor once, instead of starting a fresh
+`python` that imports them again (several CPU seconds a run, most of the corpus's time); the
+child runs what the command would (`kerasdoctor.cli.main(ARGS)`, or the script as `__main__`)
+in the same working directory, with the same files, environment and time limit. `--fresh`
+starts a fresh process per run instead. It is also the fallback when a worker has a thread
+besides its main one after the imports, which would make forking unsafe: with `--jobs 1`
+OpenBLAS starts its thread pool when numpy is imported (`--jobs 2` on 2 cores sets
+`OPENBLAS_NUM_THREADS=1`, so no thread runs).
 
 Run:
     KERAS_BACKEND=jax .venv/bin/python -m bench.score
@@ -28,6 +38,7 @@ import hashlib
 import json
 import os
 import platform
+import queue
 import re
 import statistics
 import subprocess
@@ -83,6 +94,7 @@ CATEGORY_OF: dict[str, tuple[str, ...]] = {
     "KD210": ("optimizer",),
     "KD211": ("loss-task",),
     "KD212": ("loss-task",),
+    "KD213": ("optimizer",),
     "KD301": ("input-shape",),
     "KD302": ("input-shape",),
     "KD303": ("label-encoding",),
@@ -105,6 +117,7 @@ CATEGORY_OF: dict[str, tuple[str, ...]] = {
     "KD320": ("validation-split",),
     "KD321": ("validation-split",),
     "KD322": ("overfitting",),
+    "KD324": ("activation-loss",),
     "KD401": ("nan", "learning-rate"),
     "KD402": ("learning-rate",),
     "KD403": ("unscaled-inputs", "activation-loss"),
@@ -204,7 +217,9 @@ def discover(corpus: Path = CORPUS, only: Sequence[str] = ()) -> list[Pair]:
         if not fixed.exists():
             continue
         header = parse_header(buggy)
-        category = header.get("Fault category", "").split()[0] if header.get("Fault category") else ""
+        category = (
+            header.get("Fault category", "").split()[0] if header.get("Fault category") else ""
+        )
         pair = Pair(
             family=buggy.parent.name,
             slug=buggy.name[: -len("_buggy.py")],
@@ -234,10 +249,17 @@ def _env(backend: str, jobs: int) -> dict[str, str]:
     )
     if jobs > 1:  # share the cores between the workers instead of oversubscribing them
         threads = str(max(1, (os.cpu_count() or 2) // jobs))
-        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
-                     "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS"):
+        for name in (
+            "OMP_NUM_THREADS",
+            "MKL_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS",
+            "TF_NUM_INTRAOP_THREADS",
+            "TF_NUM_INTEROP_THREADS",
+        ):
             env[name] = threads
-        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+        env["XLA_FLAGS"] = (
+            env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+        ).strip()
     return env
 
 
@@ -258,16 +280,142 @@ def _wait(proc: subprocess.Popen, timeout: float) -> tuple[int | None, float]:
         time.sleep(0.05)
 
 
-def _run(command: list[str], *, env: dict[str, str], timeout: float, report: Path | None) -> Run:
+class WorkerDied(Exception):
+    pass
+
+
+class Workers:
+    """Fork-server workers (`bench/forkserver.py`), one per job slot, started with the
+    scorer's environment: each imports Keras once and forks a child per run."""
+
+    def __init__(self, env: dict[str, str], jobs: int):
+        self.env = env
+        self.home = tempfile.TemporaryDirectory(prefix="kdworkers-")
+        self.idle: queue.Queue = queue.Queue()
+        self.procs: list[subprocess.Popen] = []
+        self.imports: list[dict] = []  # each worker's "ready" line: threads, cpu, seconds
+        started = [self._spawn() for _ in range(max(1, jobs))]
+        for proc in started:
+            self.idle.put(self._ready(proc))
+
+    def _spawn(self) -> subprocess.Popen:
+        err = open(Path(self.home.name) / f"worker-{len(self.procs)}.stderr", "w")
+        proc = subprocess.Popen(
+            [sys.executable, str(BENCH / "forkserver.py")],
+            cwd=self.home.name,
+            env=self.env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            bufsize=1,
+        )
+        proc.stderr_path = err.name  # type: ignore[attr-defined]
+        err.close()
+        self.procs.append(proc)
+        return proc
+
+    def _ready(self, proc: subprocess.Popen) -> subprocess.Popen:
+        line = proc.stdout.readline()
+        if not line:
+            proc.wait()
+            raise WorkerDied(Path(proc.stderr_path).read_text(errors="replace")[-2000:])
+        self.imports.append(json.loads(line))
+        return proc
+
+    @property
+    def fork_safe(self) -> bool:
+        """No thread but the main one after the imports: forking copies no thread pool."""
+        return all(ready["threads"] == 1 for ready in self.imports)
+
+    @property
+    def import_cpu(self) -> float:
+        return sum(ready["cpu"] for ready in self.imports)
+
+    def run(
+        self, command: list[str], cwd: str, out: Path, err: Path, timeout: float
+    ) -> tuple[int | None, float]:
+        """`command` (`python ...`, as a fresh process would run it) in a forked child."""
+        proc = self.idle.get()
+        if proc is None:  # a worker could not be restarted
+            self.idle.put(None)
+            raise WorkerDied("no worker")
+        try:
+            proc.stdin.write(
+                json.dumps(
+                    {
+                        "argv": command[1:],
+                        "cwd": cwd,
+                        "stdout": str(out),
+                        "stderr": str(err),
+                        "timeout": timeout,
+                    }
+                )
+                + "\n"
+            )
+            proc.stdin.flush()
+            line = proc.stdout.readline()
+            if not line:
+                raise BrokenPipeError
+        except (BrokenPipeError, OSError):  # the worker itself died: replace it
+            proc.wait()
+            message = Path(proc.stderr_path).read_text(errors="replace")[-2000:]
+            try:
+                self.idle.put(self._ready(self._spawn()))
+            except WorkerDied:
+                self.idle.put(None)
+            raise WorkerDied(message) from None
+        self.idle.put(proc)
+        answer = json.loads(line)
+        return answer["returncode"], answer["cpu"]
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None and not proc.stdin.closed:
+                proc.stdin.close()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+        self.home.cleanup()
+
+
+def _run(
+    command: list[str],
+    *,
+    env: dict[str, str],
+    timeout: float,
+    report: Path | None,
+    workers: Workers | None = None,
+) -> Run:
     with tempfile.TemporaryDirectory(prefix="kdscore-") as cwd:
         out_path, err_path = Path(cwd) / ".stdout", Path(cwd) / ".stderr"
         start = time.perf_counter()
-        with open(out_path, "w") as out, open(err_path, "w") as err:
-            proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=err,
-                                    stdin=subprocess.DEVNULL, text=True)
-            code, cpu = _wait(proc, timeout)
+        try:
+            if workers is None:
+                raise WorkerDied("fresh process")
+            code, cpu = workers.run(command, cwd, out_path, err_path, timeout)
+        except WorkerDied:  # --fresh, or the worker died: a fresh process
+            start = time.perf_counter()
+            with open(out_path, "w") as out, open(err_path, "w") as err:
+                proc = subprocess.Popen(
+                    command,
+                    cwd=cwd,
+                    env=env,
+                    stdout=out,
+                    stderr=err,
+                    stdin=subprocess.DEVNULL,
+                    text=True,
+                )
+                code, cpu = _wait(proc, timeout)
         seconds = time.perf_counter() - start
-        tail = out_path.read_text(errors="replace")[-1500:] + err_path.read_text(errors="replace")[-3000:]
+        tail = (
+            out_path.read_text(errors="replace")[-1500:]
+            + err_path.read_text(errors="replace")[-3000:]
+        )
     run = Run(returncode=code, seconds=seconds, cpu=cpu, tail=tail)
     if report is not None and report.exists():
         try:
@@ -278,18 +426,34 @@ def _run(command: list[str], *, env: dict[str, str], timeout: float, report: Pat
     return run
 
 
-def kerasdoctor(script: Path, *, full: bool, env: dict[str, str], timeout: float) -> Run:
+def kerasdoctor(
+    script: Path, *, full: bool, env: dict[str, str], timeout: float, workers: Workers | None = None
+) -> Run:
     with tempfile.TemporaryDirectory(prefix="kdreport-") as tmp:
         report = Path(tmp) / "report.json"
-        command = [sys.executable, "-m", "kerasdoctor", "run", "--format", "json",
-                   "--output", str(report)]
+        command = [
+            sys.executable,
+            "-m",
+            "kerasdoctor",
+            "run",
+            "--format",
+            "json",
+            "--output",
+            str(report),
+        ]
         if not full:
             command.append("--dry-run")
-        return _run(command + [str(script)], env=env, timeout=timeout, report=report)
+        return _run(
+            command + [str(script)], env=env, timeout=timeout, report=report, workers=workers
+        )
 
 
-def plain_python(script: Path, *, env: dict[str, str], timeout: float) -> Run:
-    return _run([sys.executable, str(script)], env=env, timeout=timeout, report=None)
+def plain_python(
+    script: Path, *, env: dict[str, str], timeout: float, workers: Workers | None = None
+) -> Run:
+    return _run(
+        [sys.executable, str(script)], env=env, timeout=timeout, report=None, workers=workers
+    )
 
 
 @dataclass
@@ -334,18 +498,55 @@ def load_log(path: Path | None) -> dict[str, Run]:
     return runs
 
 
-def score(pairs: Sequence[Pair], *, backend: str, jobs: int = 2, timeout: float = 240,
-          baseline: bool = True, progress=None, log: Path | None = None,
-          resume: bool = False) -> list[Outcome]:
+def score(
+    pairs: Sequence[Pair],
+    *,
+    backend: str,
+    jobs: int = 2,
+    timeout: float = 240,
+    baseline: bool = True,
+    progress=None,
+    log: Path | None = None,
+    resume: bool = False,
+    fresh: bool = False,
+    stats: dict | None = None,
+) -> list[Outcome]:
+    """Score `pairs`. `stats`, if given, receives how the runs were started: "mode" ("forked"
+    or "fresh"), and when forked the workers' "import_cpu" (CPU s of all their imports),
+    "import_seconds" (wall s of one) and the "versions" they imported."""
     env = _env(backend, jobs)
     previous = load_log(log) if resume else {}
+    stats = {} if stats is None else stats
+    stats["mode"] = "fresh"
     tasks = []  # kerasdoctor first, the plain-python baselines last
     for pair in pairs:
-        tasks.append((pair, "buggy", lambda p=pair: kerasdoctor(p.buggy, full=p.needs_training, env=env, timeout=timeout)))
-        tasks.append((pair, "fixed", lambda p=pair: kerasdoctor(p.fixed, full=p.needs_training, env=env, timeout=timeout)))
+        tasks.append(
+            (
+                pair,
+                "buggy",
+                lambda w, p=pair: kerasdoctor(
+                    p.buggy, full=p.needs_training, env=env, timeout=timeout, workers=w
+                ),
+            )
+        )
+        tasks.append(
+            (
+                pair,
+                "fixed",
+                lambda w, p=pair: kerasdoctor(
+                    p.fixed, full=p.needs_training, env=env, timeout=timeout, workers=w
+                ),
+            )
+        )
     if baseline:
         for pair in pairs:
-            tasks.append((pair, "baseline", lambda p=pair: plain_python(p.buggy, env=env, timeout=timeout)))
+            tasks.append(
+                (
+                    pair,
+                    "baseline",
+                    lambda w, p=pair: plain_python(p.buggy, env=env, timeout=timeout, workers=w),
+                )
+            )
     results: dict[tuple[str, str], Run] = {}
     for pair, kind, _ in tasks:
         reused = previous.get(_log_key(backend, pair, kind))
@@ -356,24 +557,59 @@ def score(pairs: Sequence[Pair], *, backend: str, jobs: int = 2, timeout: float 
     done = len(results)
     lock = threading.Lock()
 
+    workers = None
+    if tasks and not fresh:
+        try:
+            workers = Workers(env, min(jobs, len(tasks)))
+        except WorkerDied as error:
+            print(
+                f"bench.score: the fork server did not start, running fresh processes: {error}",
+                file=sys.stderr,
+            )
+        if workers is not None and not workers.fork_safe:
+            print(
+                f"bench.score: {backend} has threads running after its import "
+                f"({[r['threads'] for r in workers.imports]}); forking is unsafe, running "
+                "fresh processes",
+                file=sys.stderr,
+            )
+            workers.close()
+            workers = None
+
     def work(task):
         pair, kind, fn = task
-        run = fn()
+        run = fn(workers)
         if log is not None:
             with lock, open(log, "a", encoding="utf-8") as out:
                 entry = {"key": _log_key(backend, pair, kind), **dataclasses.asdict(run)}
                 out.write(json.dumps(entry) + "\n")
         return pair, kind, run
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        for future in as_completed([pool.submit(work, task) for task in tasks]):
-            pair, kind, run = future.result()
-            results[(pair.key, kind)] = run
-            done += 1
-            if progress:
-                progress(done, total, pair, kind, run)
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            for future in as_completed([pool.submit(work, task) for task in tasks]):
+                pair, kind, run = future.result()
+                results[(pair.key, kind)] = run
+                done += 1
+                if progress:
+                    progress(done, total, pair, kind, run)
+    finally:
+        if workers is not None:
+            stats.update(
+                mode="forked",
+                workers=len(workers.imports),
+                import_cpu=workers.import_cpu,
+                import_seconds=max(r["seconds"] for r in workers.imports),
+                versions=workers.imports[0]["versions"],
+            )
+            workers.close()
     return [
-        Outcome(p, results[(p.key, "buggy")], results[(p.key, "fixed")], results.get((p.key, "baseline")))
+        Outcome(
+            p,
+            results[(p.key, "buggy")],
+            results[(p.key, "fixed")],
+            results.get((p.key, "baseline")),
+        )
         for p in pairs
     ]
 
@@ -383,9 +619,11 @@ def _pct(num: int, den: int) -> str:
 
 
 def table(outcomes: Sequence[Outcome]) -> str:
-    rows = ["| Category | Pairs | Recall (buggy found) | False alarms (fixed flagged) "
-            "| Keras alone (buggy raises) | Median CPU s/program | Median wall s/program | Max wall s |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = [
+        "| Category | Pairs | Recall (buggy found) | False alarms (fixed flagged) "
+        "| Keras alone (buggy raises) | Median CPU s/program | Median wall s/program | Max wall s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     groups: dict[str, list[Outcome]] = {}
     for o in outcomes:
         groups.setdefault(o.pair.category or "?", []).append(o)
@@ -395,10 +633,12 @@ def table(outcomes: Sequence[Outcome]) -> str:
         times = [r.seconds for o in group for r in (o.buggy, o.fixed)]
         cpu = [r.cpu for o in group for r in (o.buggy, o.fixed)]
         base = [o.keras_raises for o in group if o.keras_raises is not None]
-        return (f"| {name} | {len(group)} | {_pct(sum(o.found for o in group), len(group))} "
-                f"| {_pct(sum(o.false_alarm for o in group), len(group))} "
-                f"| {_pct(sum(base), len(base)) if base else '-'} "
-                f"| {statistics.median(cpu):.1f} | {statistics.median(times):.1f} | {max(times):.1f} |")
+        return (
+            f"| {name} | {len(group)} | {_pct(sum(o.found for o in group), len(group))} "
+            f"| {_pct(sum(o.false_alarm for o in group), len(group))} "
+            f"| {_pct(sum(base), len(base)) if base else '-'} "
+            f"| {statistics.median(cpu):.1f} | {statistics.median(times):.1f} | {max(times):.1f} |"
+        )
 
     rows += [row(c, groups[c]) for c in order]
     rows.append(row("**all**", outcomes))
@@ -422,21 +662,31 @@ def details(outcomes: Sequence[Outcome], backend: str) -> str:
     lines = []
     misses = [o for o in outcomes if not o.found]
     alarms = [o for o in outcomes if o.false_alarm]
-    lines.append(f"Misses ({len(misses)}): buggy programs without a finding of their category at "
-                 "error or warning.\n")
+    lines.append(
+        f"Misses ({len(misses)}): buggy programs without a finding of their category at "
+        "error or warning.\n"
+    )
     for o in misses:
         status = _status(o.buggy)
-        lines.append(f"- `{o.pair.key}` ({o.pair.category}): reported {o.buggy.codes()}"
-                     f"{'; ' + status if status else ''}. Reason: {_reason(o, 'buggy', backend)}")
+        lines.append(
+            f"- `{o.pair.key}` ({o.pair.category}): reported {o.buggy.codes()}"
+            f"{'; ' + status if status else ''}. Reason: {_reason(o, 'buggy', backend)}"
+        )
     lines.append(f"\nFalse alarms ({len(alarms)}): fixed programs with an error or warning.\n")
     for o in alarms:
-        lines.append(f"- `{o.pair.key}` ({o.pair.category}): reported {o.fixed.codes()}. "
-                     f"Reason: {_reason(o, 'fixed', backend)}")
+        lines.append(
+            f"- `{o.pair.key}` ({o.pair.category}): reported {o.fixed.codes()}. "
+            f"Reason: {_reason(o, 'fixed', backend)}"
+        )
     broken = [o for o in outcomes if o.fixed.returncode not in (0,)]
     if broken:
-        lines.append(f"\nFixed programs that did not exit 0 under kerasdoctor ({len(broken)}): "
-                     + ", ".join(f"`{o.pair.key}` ({_status(o.fixed) or 'exit ' + str(o.fixed.returncode)})"
-                                 for o in broken))
+        lines.append(
+            f"\nFixed programs that did not exit 0 under kerasdoctor ({len(broken)}): "
+            + ", ".join(
+                f"`{o.pair.key}` ({_status(o.fixed) or 'exit ' + str(o.fixed.returncode)})"
+                for o in broken
+            )
+        )
     return "\n".join(lines)
 
 
@@ -449,33 +699,63 @@ def versions(backend: str) -> str:
         "kerasdoctor {kerasdoctor.__version__}')"
     )
     try:
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             env=_env(backend, 1), timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env=_env(backend, 1),
+            timeout=120,
+        )
         text = out.stdout.strip()
     except subprocess.TimeoutExpired:
         text = ""
     return f"{text or 'versions unknown'}, Python {platform.python_version()}"
 
 
-def section(outcomes: Sequence[Outcome], *, backend: str, elapsed: float, jobs: int,
-            only: Sequence[str]) -> str:
+def section(
+    outcomes: Sequence[Outcome],
+    *,
+    backend: str,
+    elapsed: float,
+    jobs: int,
+    only: Sequence[str],
+    stats: dict | None = None,
+) -> str:
     runs = [r for o in outcomes for r in (o.buggy, o.fixed, o.baseline) if r is not None]
-    cpu = sum(r.cpu for r in runs)
+    stats = stats or {}
+    forked = stats.get("mode") == "forked"
+    cpu = sum(r.cpu for r in runs) + (stats.get("import_cpu", 0.0) if forked else 0.0)
+    if forked:
+        how = (
+            f"Each run was forked from one of {stats['workers']} worker processes that had "
+            f"imported numpy, Keras ({backend}) and kerasdoctor once "
+            f"({stats['import_cpu'] / stats['workers']:.1f} s CPU each, counted in the total "
+            "above): the per-program times below do not include that import, which a fresh "
+            "`python` or `kerasdoctor run` pays on every program (`--fresh` runs a fresh "
+            "process per program). "
+        )
+    else:
+        how = (
+            "Each run was a fresh process: the per-program times below include importing "
+            "Keras and the backend. "
+        )
     found = sum(o.found for o in outcomes)
     alarms = sum(o.false_alarm for o in outcomes)
     head = [
         f"## Corpus scores: {backend}",
         "",
-        f"{_dt.date.today().isoformat()}; {versions(backend)}; "
+        f"{_dt.date.today().isoformat()}; "
+        f"{stats['versions'] + ', Python ' + platform.python_version() if forked else versions(backend)}; "
         f"{platform.machine()} CPU, {os.cpu_count()} cores, {jobs} worker(s). "
         f"`KERAS_BACKEND={backend} python -m bench.score"
         f"{' --only ' + ','.join(only) if only else ''}`: {len(outcomes)} pairs, {len(runs)} runs "
         f"(kerasdoctor on both programs, plain python on the buggy one), {cpu / 60:.0f} min of CPU "
         f"in all, about {cpu / 60 / max(1, min(jobs, os.cpu_count() or 1)):.0f} min of wall time "
         f"on {jobs} idle cores; this invocation took {elapsed / 60:.1f} min (runs recorded by an "
-        "earlier, interrupted invocation are reused with `--log F --resume`). Wall times per "
-        "program below were measured on a shared machine under heavy load; the CPU seconds are "
-        "the steadier figure.",
+        "earlier, interrupted invocation are reused with `--log F --resume`). "
+        + how
+        + "Wall times per program below were measured on a shared machine under heavy load; the "
+        "CPU seconds are the steadier figure.",
         "",
         f"Recall {_pct(found, len(outcomes))}, false alarms {_pct(alarms, len(outcomes))}.",
         "",
@@ -488,22 +768,47 @@ def write_section(path: Path, name: str, body: str) -> None:
     """Replace (or append) the block between `<!-- NAME -->` markers in `path`."""
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
     block = f"{start}\n{body.rstrip()}\n{end}\n"
-    text = path.read_text(encoding="utf-8") if path.exists() else (
-        "# Results\n\nMeasured by `python -m bench.score` (corpus) and `python -m bench.all` "
-        "(everything). Each section is rewritten by its own rerun.\n\n")
+    text = (
+        path.read_text(encoding="utf-8")
+        if path.exists()
+        else (
+            "# Results\n\nMeasured by `python -m bench.score` (corpus) and `python -m bench.all` "
+            "(everything). Each section is rewritten by its own rerun.\n\n"
+        )
+    )
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end) + r"\n?", re.S)
-    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip("\n") + "\n\n" + block
+    text = (
+        pattern.sub(lambda _: block, text)
+        if pattern.search(text)
+        else text.rstrip("\n") + "\n\n" + block
+    )
     path.write_text(text, encoding="utf-8")
 
 
 def main(argv: Iterable[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.score", description=__doc__.split("\n")[0])
-    parser.add_argument("--backend", default=os.environ.get("KERAS_BACKEND", "jax"), choices=BACKENDS)
-    parser.add_argument("--only", default="", help="comma-separated families (directories) or categories")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.score", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument(
+        "--backend", default=os.environ.get("KERAS_BACKEND", "jax"), choices=BACKENDS
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated families (directories) or categories"
+    )
     parser.add_argument("--jobs", type=int, default=2, help="programs run at once (default 2)")
-    parser.add_argument("--timeout", type=float, default=240, help="seconds per program (default 240)")
+    parser.add_argument(
+        "--timeout", type=float, default=240, help="seconds per program (default 240)"
+    )
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain-python runs")
-    parser.add_argument("--log", type=Path, default=None, help="append every run to this JSON-lines file")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="a fresh process per run, instead of forking it from a worker that "
+        "has imported Keras once",
+    )
+    parser.add_argument(
+        "--log", type=Path, default=None, help="append every run to this JSON-lines file"
+    )
     parser.add_argument("--resume", action="store_true", help="reuse the runs already in --log")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--results", type=Path, default=RESULTS)
@@ -516,7 +821,10 @@ def main(argv: Iterable[str] | None = None) -> int:
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     pairs = discover(args.corpus, only)
     if not pairs:
-        print(f"no pairs found under {args.corpus}" + (f" for {only}" if only else ""), file=sys.stderr)
+        print(
+            f"no pairs found under {args.corpus}" + (f" for {only}" if only else ""),
+            file=sys.stderr,
+        )
         return 2
     unknown = sorted({p.key for p in pairs if p.category not in CATEGORIES})
     if unknown:
@@ -525,15 +833,31 @@ def main(argv: Iterable[str] | None = None) -> int:
     def progress(done, total, pair, kind, run):
         if not args.quiet:
             mark = "timeout" if run.returncode is None else f"exit {run.returncode}"
-            print(f"[{done}/{total}] {pair.key} {kind}: {mark}, {run.seconds:.1f} s ({run.cpu:.1f} s CPU)"
-                  + (f", {run.codes()}" if kind != "baseline" else ""), file=sys.stderr, flush=True)
+            print(
+                f"[{done}/{total}] {pair.key} {kind}: {mark}, {run.seconds:.1f} s ({run.cpu:.1f} s CPU)"
+                + (f", {run.codes()}" if kind != "baseline" else ""),
+                file=sys.stderr,
+                flush=True,
+            )
 
     start = time.perf_counter()
-    outcomes = score(pairs, backend=args.backend, jobs=args.jobs, timeout=args.timeout,
-                     baseline=not args.no_baseline, progress=progress, log=args.log,
-                     resume=args.resume)
+    stats: dict = {}
+    outcomes = score(
+        pairs,
+        backend=args.backend,
+        jobs=args.jobs,
+        timeout=args.timeout,
+        baseline=not args.no_baseline,
+        progress=progress,
+        log=args.log,
+        resume=args.resume,
+        fresh=args.fresh,
+        stats=stats,
+    )
     elapsed = time.perf_counter() - start
-    body = section(outcomes, backend=args.backend, elapsed=elapsed, jobs=args.jobs, only=only)
+    body = section(
+        outcomes, backend=args.backend, elapsed=elapsed, jobs=args.jobs, only=only, stats=stats
+    )
     print(body)
     if args.write or (not args.no_write and not only):
         write_section(args.results, f"score:{args.backend}", body)

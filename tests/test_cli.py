@@ -19,9 +19,9 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 @pytest.mark.parametrize("args", [["rules"], ["rule", "KD201"], ["rules", "--format", "json"]])
 def test_catalogue_commands_import_no_backend(args):
     code = (
-        "import sys; from kerasdoctor.cli import main; rc = main(%r); "
+        f"import sys; from kerasdoctor.cli import main; rc = main({args!r}); "
         "loaded = [m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules]; "
-        "print('LOADED', loaded); sys.exit(rc)" % (args,)
+        "print('LOADED', loaded); sys.exit(rc)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

@@ -32,8 +32,10 @@ def test_category_table_names_only_known_categories():
 
 def test_header_values_continue_on_indented_lines(tmp_path: Path):
     script = tmp_path / "x_buggy.py"
-    script.write_text('"""Title line.\n\nSource: https://example.org/q\nSymptom: first\n  second\n'
-                      'Fault category: loss-task\nNeeds-training: yes\n"""\n')
+    script.write_text(
+        '"""Title line.\n\nSource: https://example.org/q\nSymptom: first\n  second\n'
+        'Fault category: loss-task\nNeeds-training: yes\n"""\n'
+    )
     header = score.parse_header(script)
     assert header["Symptom"] == "first second"
     assert header["Fault category"] == "loss-task"
@@ -42,6 +44,7 @@ def test_header_values_continue_on_indented_lines(tmp_path: Path):
 
 def _outcome(found_codes, fixed_codes, raises):
     pair = score.Pair("fam", "slug", Path("a"), Path("b"), "loss-task", "https://x", False)
+
     def run(codes):
         findings = [{"code": c, "severity": s} for c, s in codes]
         return score.Run(returncode=0, seconds=1.0, findings=findings, report_ok=True)
@@ -78,6 +81,53 @@ def test_one_pair_scored_through_the_command_line():
     backend = os.environ.get("KERAS_BACKEND", "jax")
     (pair,) = [p for p in score.discover() if p.key == PAIR]
     (outcome,) = score.score([pair], backend=backend, jobs=2, timeout=240, baseline=False)
-    assert outcome.buggy.report_ok and outcome.fixed.report_ok, (outcome.buggy.tail, outcome.fixed.tail)
+    assert outcome.buggy.report_ok and outcome.fixed.report_ok, (
+        outcome.buggy.tail,
+        outcome.fixed.tail,
+    )
     assert outcome.found, outcome.buggy.codes()
     assert not outcome.false_alarm, outcome.fixed.codes()
+
+
+@pytest.mark.backend
+def test_forked_runs_end_as_fresh_processes_do(tmp_path: Path):
+    """A program forked from a worker that imported Keras exits, prints and times out as it
+    does in a fresh `python` (fork safety: the worker has no thread but its main one)."""
+    backend = os.environ.get("KERAS_BACKEND", "jax")
+    scripts = {  # name: (program, exit status, first line of its output)
+        "exits": (
+            "import sys\nprint('out', sys.argv[1:], __name__)\nsys.exit(3)\n",
+            3,
+            "out [] __main__",
+        ),
+        "raises": ("raise ValueError('boom')\n", 1, "Traceback (most recent call last):"),
+        "hangs": ("import time\ntime.sleep(60)\n", None, None),
+        "fits": (
+            "import numpy as np, keras\n"
+            "m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])\n"
+            "m.compile('sgd', 'mse')\n"
+            "m.fit(np.ones((8, 3)), np.ones((8, 1)), epochs=1, verbose=0)\n"
+            f"print('fitted in', __import__('os').getcwd() != {str(tmp_path)!r})\n",
+            0,
+            "fitted in True",
+        ),
+    }
+    env = score._env(backend, 2)  # one BLAS thread: with more, OpenBLAS's pool runs at import
+    workers = score.Workers(env, 1)
+    try:
+        assert workers.fork_safe, workers.imports
+        for name, (text, status, first) in scripts.items():
+            script = tmp_path / f"{name}.py"
+            script.write_text(text)
+            timeout = 3 if name == "hangs" else 120
+            forked = score.plain_python(script, env=env, timeout=timeout, workers=workers)
+            assert forked.returncode == status, (name, forked.tail)
+            assert forked.tail.splitlines()[:1] == ([first] if first else []), (name, forked.tail)
+            if name != "fits":  # the same in a fresh process (without importing Keras again)
+                fresh = score.plain_python(script, env=env, timeout=timeout)
+                assert (fresh.returncode, fresh.tail.splitlines()[:1]) == (
+                    status,
+                    [first] if first else [],
+                )
+    finally:
+        workers.close()

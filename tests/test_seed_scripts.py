@@ -53,6 +53,18 @@ EXPECTED: dict[str, tuple[set[str], int]] = {
     "o": ({"KD315"}, 0),  # raw uint8 pixels (Monitor: KD403 saturated output)
 }
 
+# The exception Keras raises in fit() is the fault a pre-fit finding already reported: the KD5
+# explanation is linked to it (evidence["same_as"] in JSON) and printed as a one-line reference,
+# not a second fix (see kerasdoctor/links.py). case: {KD5 code: the earlier code}.
+LINKED: dict[str, dict[str, str]] = {
+    "a": {"KD502": "KD301"},
+    "a2": {"KD503": "KD303"},
+    "c": {"KD503": "KD202"},
+    "d2": {"KD503": "KD303"},
+    "f": {"KD503": "KD303"},
+    "k": {"KD505": "KD305"},  # TensorFlow and PyTorch raise; JAX is silent
+}
+
 # Findings about a layer carry the line where the script constructed it (see hooks.py).
 LAYER_LINES = {"e": ("conv2d", "Conv2D(4, (3, 3)"), "l1": ("lstm", "LSTM(8, input_shape")}
 
@@ -111,6 +123,12 @@ def test_run_diagnoses_seed_script(case, tmp_path, capfd):
     assert codes == expected_codes, [(f["code"], f["message"][:200]) for f in findings]
     for code in expected_codes:
         assert code in err, f"{code} is in the report but was not printed"
+    for code, earlier in LINKED.get(case, {}).items():
+        if code in expected_codes:  # explained once: a reference, not the fix again
+            finding = next(f for f in findings if f["code"] == code)
+            assert [r["code"] for r in finding["evidence"].get("same_as", [])] == [earlier]
+            assert f"Keras raised the error that {earlier} (" in err
+            assert finding["message"][:80] not in err  # its explanation is in the JSON only
     if expected_status:  # the user's exception reaches them unchanged, after our explanation
         # the same last line (TensorFlow numbers its traced functions: 'Op:..._17132')
         last = re.sub(r"\d+", "N", plain_err.strip().splitlines()[-1])

@@ -47,8 +47,8 @@ def _settings(args: argparse.Namespace) -> config.Config:
                 f"--param takes CODE.NAME=VALUE, like KD209.far_above=20. Received: {item!r}"
             )
         params.setdefault(code.strip().upper(), {})[name.strip()] = _literal(value.strip())
-    source: Any = False if getattr(args, "no_config", False) else (
-        getattr(args, "config", None) or True
+    source: Any = (
+        False if getattr(args, "no_config", False) else (getattr(args, "config", None) or True)
     )
     return config.resolve(
         _codes(getattr(args, "select", None)) or None,
@@ -184,9 +184,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         fit_kwargs["validation_data"] = (data["x_val"], data.get("y_val"))
     if args.validation_split:
         fit_kwargs["validation_split"] = args.validation_split
-    report = engine.diagnose(
-        model, data.get("x"), data.get("y"), config=settings, **fit_kwargs
-    )
+    report = engine.diagnose(model, data.get("x"), data.get("y"), config=settings, **fit_kwargs)
     _emit(report, args.format, artifact=args.model)
     if args.html:
         _save_html(report, args.html, f"kerasdoctor report: {Path(args.model).name}", args.format)
@@ -225,7 +223,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             config=settings,
             strict=args.strict,
             dry_run=args.dry_run,
-            probe=args.probe,
+            probe=args.probe or args.dry_run,  # a dry run probes what it does not train
             emit=emit,
             status=line,
         )
@@ -234,9 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         line.clear()
         report = hooks.unwatch()
-    machine = (
-        report.to_sarif(artifact=str(script)) if args.format == "sarif" else report.to_json()
-    )
+    machine = report.to_sarif(artifact=str(script)) if args.format == "sarif" else report.to_json()
     if args.output:
         Path(args.output).write_text(machine + "\n")
     if args.html:
@@ -366,15 +362,20 @@ def _parser() -> argparse.ArgumentParser:
     def settings(p: argparse.ArgumentParser) -> None:
         selection(p)
         p.add_argument(
-            "--severity", action="append", metavar="CODE=LEVEL",
+            "--severity",
+            action="append",
+            metavar="CODE=LEVEL",
             help="report a rule at another severity, e.g. KD406=info",
         )
         p.add_argument(
-            "--param", action="append", metavar="CODE.NAME=VALUE",
+            "--param",
+            action="append",
+            metavar="CODE.NAME=VALUE",
             help="set a rule's threshold, e.g. KD209.far_above=20",
         )
         p.add_argument(
-            "--config", metavar="FILE",
+            "--config",
+            metavar="FILE",
             help="read [tool.kerasdoctor] from FILE instead of the nearest pyproject.toml",
         )
         p.add_argument(
@@ -407,7 +408,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("docs", help="write a Markdown page per rule and an index to OUTDIR")
     p.add_argument("outdir", help="the folder to write (created if missing)")
     p.add_argument(
-        "--live", action="store_true",
+        "--live",
+        action="store_true",
         help="re-run every rule's example for its output (slow) instead of the recorded output",
     )
     p.set_defaults(func=cmd_docs)
@@ -417,16 +419,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("args", nargs=argparse.REMAINDER, help="the script's own arguments")
     p.add_argument("--format", choices=["text", "json", "sarif"], default="text")
     p.add_argument(
-        "--output", metavar="FILE", help="write the report to FILE (SARIF with --format sarif, "
-        "else JSON)"
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE (SARIF with --format sarif, else JSON)",
     )
     p.add_argument("--fail-on", choices=["error", "warning"], help="exit 1 at this severity")
     p.add_argument(
-        "--html", metavar="FILE",
+        "--html",
+        metavar="FILE",
         help="also write an HTML report (findings, training curves, model) to FILE",
     )
     p.add_argument("--strict", action="store_true", help="stop before training on an error")
-    p.add_argument("--dry-run", action="store_true", help="diagnose, but skip training")
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="diagnose and probe (as --probe), but skip training: fit() returns an empty History",
+    )
     p.add_argument(
         "--probe",
         action="store_true",

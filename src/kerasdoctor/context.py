@@ -55,7 +55,8 @@ class ProbeResults:
     """What `kerasdoctor.probe()` measured on a clone of the model, one small batch.
 
     `expected_loss` is the loss of an uninformed guess (`ln C`, `ln 2`, `mean(y**2)`), described
-    by `expected_basis`. `fit_losses` are the losses while fitting the batch: before the first
+    by `expected_basis`; `loss_floor` the lowest loss the targets allow (their entropy, for soft
+    crossentropy targets; else 0). `fit_losses` are the losses while fitting the batch: before the first
     step, then after each step. `unchanged_layers` are the trainable layers whose weights one
     step left exactly as they were, out of `checked_layers`. `output_spread` is the largest
     difference between the outputs of different samples; `output_scale` their magnitude.
@@ -66,6 +67,7 @@ class ProbeResults:
     initial_loss: float | None = None
     expected_loss: float | None = None
     expected_basis: str | None = None
+    loss_floor: float = 0.0
     fit_losses: tuple[float, ...] = ()
     checked_layers: tuple[str, ...] = ()
     unchanged_layers: tuple[str, ...] = ()

@@ -242,7 +242,9 @@ def _placed(session: _Session, report: Report, model: Any) -> Report:
     findings = tuple(
         dataclasses.replace(
             f,
-            location=dataclasses.replace(f.location, file=sites[layer].file, line=sites[layer].line),
+            location=dataclasses.replace(
+                f.location, file=sites[layer].file, line=sites[layer].line
+            ),
         )
         if (layer := f.location.layer) in sites
         else f
@@ -270,17 +272,39 @@ def _bind(original: Callable, self: Any, args: tuple, kwargs: dict) -> dict[str,
     return arguments
 
 
-def _explain(session: _Session, error: BaseException, model: Any, site: Site | None, **data):
+def _explain(
+    session: _Session,
+    error: BaseException,
+    model: Any,
+    site: Site | None,
+    *,
+    kd_prior: Report | None = None,
+    **data,
+):
+    """Explain `error` (KD5). `kd_prior`: what the checks before this `fit()` found; an
+    explanation of the same fault is linked to it (`links.link`), and printed as a reference."""
+
     def work():
+        from kerasdoctor import links
+
         ctx = Context.of(model, error=error, site=site, **_data_kwargs(data))
-        session.publish(session.run(ctx, ["KD5"]), key=("error", id(error)), model=model)
+        report = links.link(session.run(ctx, ["KD5"]), kd_prior)
+        session.publish(report, key=("error", id(error)), model=model)
 
     _safely(work)
 
 
 def _data_kwargs(arguments: dict[str, Any]) -> dict[str, Any]:
-    keep = ("x", "y", "validation_data", "validation_split", "class_weight", "batch_size",
-            "epochs", "callbacks")
+    keep = (
+        "x",
+        "y",
+        "validation_data",
+        "validation_split",
+        "class_weight",
+        "batch_size",
+        "epochs",
+        "callbacks",
+    )
     return {k: arguments[k] for k in keep if arguments.get(k) is not None}
 
 
@@ -344,7 +368,7 @@ def _wrap_fit(session: _Session, original: Callable) -> Callable:
         try:
             return original(self, *args, **kwargs)
         except Exception as error:
-            _explain(session, error, self, site, **arguments)
+            _explain(session, error, self, site, kd_prior=found, **arguments)
             raise
 
     return fit
@@ -352,14 +376,17 @@ def _wrap_fit(session: _Session, original: Callable) -> Callable:
 
 def _probe(session: _Session, model: Any, arguments: dict[str, Any]) -> None:
     """`--probe`: the probes (KD412-KD415) on a clone of `model`, before it trains."""
+    from kerasdoctor.monitor import _training_prefixes
     from kerasdoctor.probes import probe
 
     x, y = arguments.get("x"), arguments.get("y")
     if x is None:
         return
-    report = probe(
-        model, x, y, select=session.select, ignore=session.ignore, params=session.params
-    )
+    if _training_prefixes(session.select) == ("KD4-none",) or any(
+        "KD41".startswith(p) for p in session.ignore
+    ):
+        return  # no probe rule selected (e.g. --select KD3, --ignore KD4): nothing to measure
+    report = probe(model, x, y, select=session.select, ignore=session.ignore, params=session.params)
     session.publish(report, key=id(model), model=model)
 
 
@@ -386,6 +413,7 @@ def _with_monitor(session: _Session, original, self, args, kwargs) -> tuple[tupl
             config=session.settings,
             emit=lambda report: session.publish(report, key=("train", id(self)), model=self),
             tensorboard=_tensorboard_of(callbacks),
+            data=_probe_data(arguments),
         )
     )
     if monitor is None:
@@ -395,6 +423,26 @@ def _with_monitor(session: _Session, original, self, args, kwargs) -> tuple[tupl
     if len(args) > position:
         return (*args[:position], [*callbacks, monitor], *args[position + 1 :]), kwargs
     return args, {**kwargs, "callbacks": [*callbacks, monitor]}
+
+
+def _probe_data(arguments: dict[str, Any]) -> Any:
+    """What the Monitor takes its probe batch from (dead and saturated units, input scale):
+    `(x, y)` for arrays and tensors, a re-iterable dataset as is; None for anything it
+    cannot read without consuming or misreading it (generators, pandas, lists)."""
+    from kerasdoctor.facts import _source
+
+    x, y = arguments.get("x"), arguments.get("y")
+    if x is None:
+        return None
+    source = _source(x)
+    if source in ("tf.data", "tf.distribute", "pydataset", "dataloader"):
+        return x
+    arrays = ("numpy", "memmap", "tensor")
+    if source == "dict" and not all(_source(v) in arrays for v in x.values()):
+        return None
+    if source not in (*arrays, "dict"):
+        return None
+    return (x, y if y is not None and _source(y) in arrays else None)
 
 
 def _tensorboard_of(callbacks: list) -> Any:
@@ -620,4 +668,8 @@ def _print_user_traceback(error: BaseException) -> None:
 
 def _is_runner_frame(filename: str) -> bool:
     path = os.path.abspath(filename)
-    return path.startswith(_PACKAGE_DIR) or os.path.basename(path) == "runpy.py" or filename.startswith("<frozen runpy")
+    return (
+        path.startswith(_PACKAGE_DIR)
+        or os.path.basename(path) == "runpy.py"
+        or filename.startswith("<frozen runpy")
+    )

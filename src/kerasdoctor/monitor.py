@@ -58,7 +58,8 @@ class Monitor(keras.callbacks.Callback):
         every: Steps between weight-update measurements and rule checks within an epoch.
             The rules always run at the end of each epoch too, and at once on a NaN or Inf
             loss. The default, 200, keeps the Monitor's periodic work small next to the
-            steps (`bench/bench_monitor.py` measures the overhead per backend).
+            steps (`bench/bench_monitor.py` measures the overhead per backend). A fit of
+            fewer than `every` steps in all has its weight updates measured 8 times.
         data: Optional inputs `x`, or `(x, y)`, to take the fixed probe batch from (dead and
             saturated units are measured on it); also tells the rules the input scale.
         probe_size: Number of samples in the probe batch.
@@ -177,6 +178,7 @@ class Monitor(keras.callbacks.Callback):
         self._first_nonfinite: tuple[int, int] | None = None
         self._nonfinite_checked = False
         self._check_at = self.every - 1  # the batch end (global index) of the next check
+        self._measure_every = self.every  # steps between weight-update measurements
         self._next_snapshot = self.every
         self._snapshot_at = self.every  # the step of the next batch-begin with work to do
         self._snapshot: tuple[int, dict[str, list]] | None = None
@@ -226,6 +228,11 @@ class Monitor(keras.callbacks.Callback):
             if self._data_facts.x is not None:
                 input_shape = self._data_facts.x.shape
         self._spe = max(1, int(getattr(model, "steps_per_execution", 1) or 1))
+        params = self.params or {}
+        total = (params.get("steps") or 0) * (params.get("epochs") or 0)
+        if 0 < total < self.every:  # a short fit: measure 8 times rather than never
+            self._measure_every = max(1, total // 8)
+            self._next_snapshot = self._snapshot_at = self._measure_every
         self._facts = facts.model_facts(model, input_shape)
         engine.all_rules()  # import the catalogue now, not in the first (budgeted) check
         self._measure_units(model, step=0)
@@ -248,9 +255,9 @@ class Monitor(keras.callbacks.Callback):
             self._snapshot_at = self._next_snapshot
             self._safely("updates", self._finish_snapshot, step)
         elif "updates" not in self._disabled:
-            self._next_snapshot = step + self.every
+            self._next_snapshot = step + self._measure_every
             self._snapshot_at = self._next_snapshot
-            if self._affordable():
+            if self._affordable() or self._measure_every < self.every:  # short fit: 8 in all
                 self._snapshot_at = step + 1
                 self._safely("updates", self._start_snapshot, step)
 
@@ -261,6 +268,9 @@ class Monitor(keras.callbacks.Callback):
         loss = logs.get("loss") if logs else None
         if loss is not None and loss - loss != 0 and not self._nonfinite_checked:  # NaN, Inf
             self._nonfinite_checked = True
+            with self._lock:  # known now, even if batch ends before it are still to come:
+                if self._first_nonfinite is None:  # KD402 must not call it a divergence
+                    self._first_nonfinite = (self._offset + batch + 1, self._epoch)
             self._safely("check", self._check, False)
         elif self._offset + batch >= self._check_at:
             with self._lock:
@@ -331,7 +341,9 @@ class Monitor(keras.callbacks.Callback):
             else:
                 loss = math.nan
             step = self._offset + n
-            if not math.isfinite(mean) and self._first_nonfinite is None:
+            if not math.isfinite(mean) and (
+                self._first_nonfinite is None or step < self._first_nonfinite[0]
+            ):
                 self._first_nonfinite = (step, self._epoch)
             self._store(step, loss, logs, keep=not math.isfinite(loss))
             last_batch, last_mean = batch, mean
@@ -447,8 +459,11 @@ class Monitor(keras.callbacks.Callback):
                     continue
                 old = [keras.ops.convert_to_numpy(w).astype(np.float64) for w in old]
                 new = [keras.ops.convert_to_numpy(w).astype(np.float64) for w in new]
-                norm = math.sqrt(sum(_square_sum(w) for w in old))
-                delta = math.sqrt(sum(_square_sum(b - a) for a, b in zip(old, new, strict=True)))
+                with np.errstate(all="ignore"):  # weights holding Inf or NaN: no ratio, no warning
+                    norm = math.sqrt(sum(_square_sum(w) for w in old))
+                    delta = math.sqrt(
+                        sum(_square_sum(b - a) for a, b in zip(old, new, strict=True))
+                    )
                 if norm > 0 and math.isfinite(norm) and math.isfinite(delta):
                     ratios[name] = delta / norm / steps
             with self._lock:
@@ -472,7 +487,11 @@ class Monitor(keras.callbacks.Callback):
     def _unit_stats(self, model: Any, step: int) -> list[UnitStats]:
         if self._unit_model is None:
             self._unit_layers = _hidden_activation_layers(self._facts)
-            if not self._unit_layers or any(getattr(x, "stateful", False) for x in model.layers):
+            if (
+                not self._unit_layers
+                or getattr(self._facts, "kind", None) == "subclassed"  # no graph to tap
+                or any(getattr(x, "stateful", False) for x in model.layers)
+            ):
                 self._disabled.add("units")
                 return []
             live = {layer.name: layer for layer in model.layers}
@@ -696,15 +715,17 @@ def _square_sum(array: np.ndarray) -> float:
 
 
 def _hidden_activation_layers(model_facts: Any) -> list[tuple[str, str]]:
-    """(layer, activation) of hidden layers whose units can die (ReLU) or saturate."""
+    """(layer, activation) of hidden layers whose units can die (ReLU) or saturate, and of
+    ReLU output layers (a dead output unit predicts 0 for every input; a saturated sigmoid
+    output is only a confident classifier)."""
     if model_facts is None:
         return []
     heads = {h.layer for h in model_facts.heads} | {h.activation_layer for h in model_facts.heads}
     return [
         (layer.name, layer.activation)
         for layer in model_facts.layers
-        if layer.name not in heads
-        and (layer.activation in _DEAD_ACTIVATIONS or layer.activation in _SATURATING)
+        if layer.activation in _DEAD_ACTIVATIONS
+        or (layer.name not in heads and layer.activation in _SATURATING)
     ]
 
 

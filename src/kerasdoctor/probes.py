@@ -116,7 +116,7 @@ def measure(
         spread, scale = _output_spread(y_pred)
         if _rows_identical(xb):
             spread = None
-        initial, expected, basis, loss_name = _initial_loss(model, clone, yb, y_pred)
+        initial, expected, basis, loss_name, floor = _initial_loss(model, clone, yb, y_pred)
         before = _trainable_weights(clone)
         fit_losses = [_scalar(clone.train_on_batch(xb, yb))]
         after = _trainable_weights(clone)
@@ -136,6 +136,7 @@ def measure(
             initial_loss=initial,
             expected_loss=expected,
             expected_basis=basis,
+            loss_floor=floor,
             fit_losses=tuple(fit_losses),
             checked_layers=tuple(before),
             unchanged_layers=tuple(name for name in unchanged if name in before),
@@ -212,14 +213,15 @@ def _trainable_weights(model: Any) -> dict[str, list]:
 
 
 def _initial_loss(model: Any, clone: Any, yb: Any, y_pred: Any):
-    """(loss at initialisation without penalties, expected loss, its formula, loss name)."""
+    """(loss at initialisation without penalties, expected loss, its formula, loss name, the
+    lowest loss these targets allow: their entropy for soft crossentropy targets, else 0)."""
     import keras
     import numpy as np
 
     from kerasdoctor import facts
 
     if yb is None or isinstance(y_pred, (list, tuple, dict)):
-        return None, None, None, None
+        return None, None, None, None, 0.0
     loss = model.loss
     if isinstance(loss, (list, tuple)) and len(loss) == 1:
         loss = loss[0]
@@ -227,13 +229,13 @@ def _initial_loss(model: Any, clone: Any, yb: Any, y_pred: Any):
         loss = next(iter(loss.values()))
     info = facts.loss_facts(loss)
     if info is None or info.kind == "invalid":
-        return None, None, None, None
+        return None, None, None, None, 0.0
     fn = keras.losses.get(loss) if isinstance(loss, str) else loss
     try:
         value = fn(keras.ops.convert_to_tensor(yb), keras.ops.convert_to_tensor(y_pred))
         initial = float(np.mean(keras.ops.convert_to_numpy(value)))
     except Exception:
-        return None, None, None, info.name
+        return None, None, None, info.name, 0.0
     units = int(np.shape(y_pred)[-1]) if np.ndim(y_pred) > 1 else 1
     y = np.asarray(yb, dtype=np.float64)
     expected = basis = None
@@ -245,7 +247,26 @@ def _initial_loss(model: Any, clone: Any, yb: Any, y_pred: Any):
         expected, basis = float(np.mean(y**2)), "mean(y**2)"
     elif info.name == "mean_absolute_error":
         expected, basis = float(np.mean(np.abs(y))), "mean(|y|)"
-    return initial, expected, basis, info.name
+    return initial, expected, basis, info.name, _entropy(info.kind, y, np.shape(y_pred))
+
+
+def _entropy(kind: str, y: Any, output_shape: tuple) -> float:
+    """The crossentropy of a perfect prediction of soft targets `y` (an autoencoder's pixels,
+    smoothed labels): no model gets below it. 0 for hard 0/1 targets and other losses."""
+    import numpy as np
+
+    if kind not in ("binary", "categorical") or y.shape != tuple(output_shape):
+        return 0.0
+    if not np.all((y >= 0) & (y <= 1)):
+        return 0.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(y > 0, -y * np.log(np.where(y > 0, y, 1)), 0.0)
+        if kind == "binary":  # per element, both outcomes; Keras averages the last axis
+            z = 1 - y
+            terms = terms + np.where(z > 0, -z * np.log(np.where(z > 0, z, 1)), 0.0)
+            return float(np.mean(terms))
+    return float(np.mean(np.sum(terms, axis=-1)))
+
 
 
 def _output_spread(y_pred: Any) -> tuple[float | None, float | None]:

@@ -9,6 +9,7 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 from rich.theme import Theme
 
+from kerasdoctor.links import same_as
 from kerasdoctor.report import Finding, Report
 from kerasdoctor.rule import Severity
 
@@ -45,6 +46,15 @@ def _finding(finding: Finding) -> Text:
         for more in lines[1:]:
             text.append("\n" + pad + more, style)
 
+    refs = same_as(finding)
+    if refs:  # an exception explained before it was raised: one line, not the fix again
+        named = " and ".join(
+            f"{r['code']} ({r.get('name')}"
+            + (f", layer {r['layer']!r})" if r.get("layer") else ")")
+            for r in refs
+        )
+        line("", f"Keras raised the error that {named} reported above: its fix applies.")
+        return text
     line("", finding.message)
     if finding.expected:
         line("expected", finding.expected)

@@ -64,12 +64,16 @@ def test_seed_case_n2_sgd_learning_rate_10_is_an_error():
     "ScheduleFreeAdamW".split(),
 )
 def test_keras_defaults_of_every_optimizer_are_clean(name):
+    """KD209 keeps every Keras default in range. One exception among the compile rules:
+    Adadelta's default (0.001, 1000x below the paper's 1.0) is reported by KD213 instead."""
     import keras
 
     cls = getattr(keras.optimizers, name, None)
     if cls is None:
         pytest.skip(f"keras {keras.__version__} has no {name}")
     assert _findings(_model(cls())) == []
+    report = kerasdoctor.diagnose(_model(cls()), select=["KD209", "KD213"])
+    assert [f.code for f in report.findings] == (["KD213"] if name == "Adadelta" else [])
 
 
 @pytest.mark.parametrize(

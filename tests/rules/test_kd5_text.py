@@ -216,9 +216,8 @@ def test_explain_command_imports_no_backend(tmp_path):
     path = tmp_path / "error.txt"
     path.write_text("ValueError: Could not interpret loss identifier: msee\n")
     code = (
-        "import sys; from kerasdoctor.cli import main; rc = main(['explain', %r]); "
+        f"import sys; from kerasdoctor.cli import main; rc = main(['explain', {str(path)!r}]); "
         "print('LOADED', [m for m in ('keras', 'tensorflow', 'jax', 'torch') if m in sys.modules])"
-        % str(path)
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "KD509" in done.stdout and "LOADED []" in done.stdout, done.stdout + done.stderr

@@ -129,7 +129,10 @@ def received_optimizer(model: ModelFacts | None) -> str:
 
 
 def input_absmax(ctx: Context) -> float | None:
-    """The largest absolute input value in the data sample, when the context has data."""
+    """The largest absolute input value in the probe's batch, else in the data sample."""
+    probe = ctx.trace.probe if ctx.trace is not None else None
+    if probe is not None and probe.input_absmax is not None:
+        return probe.input_absmax
     x = ctx.data.x if ctx.data is not None else None
     if x is None or x.min is None or x.max is None:
         return None
@@ -137,7 +140,10 @@ def input_absmax(ctx: Context) -> float | None:
 
 
 def unscaled_input(ctx: Context, *, max_abs: float = 10.0) -> float | None:
-    """The input's largest absolute value when it exceeds `max_abs` (likely unscaled)."""
+    """The input's largest absolute value when it exceeds `max_abs` (likely unscaled). None
+    for a model with an `Embedding`: its large inputs are token ids, not values to scale."""
+    if ctx.model is not None and any(layer.kind == "embedding" for layer in ctx.model.layers):
+        return None
     value = input_absmax(ctx)
     return value if value is not None and value > max_abs else None
 

@@ -17,7 +17,11 @@ from kerasdoctor.rules._quality import clean_numeric, fmt, input_path, scaled_in
     fix="Scale the inputs: `x / 255.0` for pixels, a `Normalization` layer for features.",
 )
 def unscaled_inputs(
-    ctx: Context, *, max_abs: float = 1000.0, max_ratio: float = 100.0
+    ctx: Context,
+    *,
+    max_abs: float = 1000.0,
+    max_ratio: float = 100.0,
+    max_sgd_product: float = 10.0,
 ) -> Iterator[Issue]:
     """## What it does
     Checks for inputs far from unit scale that the model does not rescale itself (no
@@ -29,11 +33,25 @@ def unscaled_inputs(
       images (64 or more columns);
     - tabular columns whose scales differ by orders of magnitude: columns whose largest
       |value| is `max_ratio` (default 100) times that of the median column, and at least 10;
-    - values with |x| of `max_abs` (default 1000) or more.
+    - values with |x| of `max_abs` (default 1000) or more;
+    - with plain `SGD` (no gradient clipping) and a mean-squared-error loss, tabular inputs
+      into a `Dense` layer whose `learning_rate * E[x^2]` exceeds `max_sgd_product`
+      (default 10), where E[x^2] is the larger of the mean of x^2 over all values and the
+      largest column variance.
 
     The defaults keep ordinary data quiet: features of order 1 to 100 train fine with
     Adam, while a column 100x larger than the others decides the first layer's output on
     its own, and values in the thousands give first-layer outputs in the thousands.
+
+    The SGD bound: for a linear layer trained with MSE = mean((w.x + b - y)^2), the
+    Hessian in w is 2 E[x x^T], and gradient descent with step `lr` converges only while
+    lr * 2 * lambda_max(E[x x^T]) < 2, that is lr * lambda_max < 1 (momentum beta raises
+    it to 1 + beta, below 2). Both E[x^2] estimates above are lower bounds of lambda_max
+    (the first is its trace divided by the columns), so the rule never overstates the
+    product; the margin of 10 (5x even the momentum bound) covers hidden layers, whose
+    curvature differs from a linear model's by a factor of order 1 at Keras's default
+    initialisation. A budget column up to 296 with `SGD()` (0.01) gives 0.01 x 2.9e4 =
+    290: the loss is NaN within the first epoch (stats.stackexchange.com/q/284189).
 
     ## Why is this bad?
     Dense and convolution kernels are initialised for inputs of unit scale. Pixels in
@@ -46,7 +64,10 @@ def unscaled_inputs(
     ## Known problems
     Inputs that feed an `Embedding` (token ids) are not checked. A model that rescales in
     a Lambda or custom layer, or inside a nested model, is trusted and not reported. Only
-    the sampled rows are looked at.
+    the sampled rows are looked at. The SGD bound is checked only for squared-error losses
+    (cross-entropy and Huber-like losses have bounded gradients and do not blow up the
+    same way), 1-D and 2-D inputs into a `Dense` layer, and the learning rate at the
+    current step (a warm-up schedule that starts small is not reported).
 
     ## References
     - [Keras: Rescaling layer](https://keras.io/api/layers/preprocessing_layers/image_preprocessing/rescaling/)
@@ -138,6 +159,32 @@ def unscaled_inputs(
                 layer=first.name,
                 evidence=evidence,
             )
+            continue
+        sgd = _sgd_product(model, x, first)
+        if sgd is not None and sgd[2] > max_sgd_product:
+            lr, moment, product = sgd
+            yield Issue(
+                f"{name} reaches |{fmt(max(abs(x.min), abs(x.max)))}| (E[x^2] about "
+                f"{fmt(moment)}) and is trained with plain SGD on a squared-error loss, "
+                f"without normalisation: {where}. learning_rate x E[x^2] = {fmt(lr)} x "
+                f"{fmt(moment)} = {fmt(product)}, while gradient descent on a squared error "
+                "is stable only below about 1 (this rule reports above "
+                f"{fmt(max_sgd_product)}): every step overshoots more than the last, and "
+                f"the loss typically grows to inf and NaN within the first epoch. {received[:-1]}, "
+                f"optimizer={model.optimizer.name}, learning_rate={fmt(lr)}.",
+                expected=(
+                    "Inputs of unit scale (standardised: mean 0, std 1), or "
+                    f"learning_rate x E[x^2] below 1 (here a learning rate below {fmt(1 / moment)})."
+                ),
+                fix=_normalize_fix(name) + "\n# or an adaptive optimiser: optimizer='adam'",
+                layer=first.name,
+                evidence={
+                    **evidence,
+                    "learning_rate": lr,
+                    "second_moment": moment,
+                    "lr_times_second_moment": product,
+                },
+            )
 
 
 def _wide_columns(x, max_ratio: float) -> tuple[float, list[tuple[str, float]]] | None:
@@ -156,6 +203,33 @@ def _wide_columns(x, max_ratio: float) -> tuple[float, list[tuple[str, float]]] 
         if s == s and s >= 10 and s >= max_ratio * typical
     ]
     return (typical, sorted(cols, key=lambda c: -c[1])) if cols else None
+
+
+def _sgd_product(model, x, first) -> tuple[float, float, float] | None:
+    """(learning rate, E[x^2] lower bound, their product) for plain SGD on a squared error.
+
+    None unless the optimiser is SGD without gradient clipping, with a positive learning
+    rate, some head is trained with mean squared error, and the input is 1-D or 2-D data
+    going into a Dense layer.
+    """
+    optimizer = model.optimizer
+    if optimizer is None or optimizer.family != "sgd" or not optimizer.learning_rate:
+        return None
+    lr = optimizer.learning_rate
+    if not 0 < lr < float("inf"):
+        return None
+    if any(key in optimizer.config for key in ("clipnorm", "clipvalue", "global_clipnorm")):
+        return None
+    if not any(h.loss is not None and h.loss.name == "mean_squared_error" for h in model.heads):
+        return None
+    if first.kind != "dense" or x.rank not in (1, 2) or x.mean is None or x.std is None:
+        return None
+    moment = x.mean**2 + x.std**2  # mean of x^2 over all values: trace(E[x x^T]) / columns
+    if x.feature_std:
+        moment = max([moment, *(s * s for s in x.feature_std if s == s)])
+    if not moment > 0:
+        return None
+    return lr, moment, lr * moment
 
 
 def _normalize_fix(name: str) -> str:

@@ -60,12 +60,12 @@ def loss_not_finite(
     if where is None:
         return
     step, epoch, value = where
-    kind = "NaN" if math.isnan(value) else "Inf"
+    kind = "NaN or Inf" if value is None else "NaN" if math.isnan(value) else "Inf"
     cause, expected, fix, evidence = likely_cause(ctx, growth=growth, lr_factor=lr_factor)
     received = ", ".join(
         part
         for part in (
-            f"loss={kind.lower() if kind == 'NaN' else value}",
+            f"loss={kind.lower() if value is None or kind == 'NaN' else value}",
             received_optimizer(ctx.model),
         )
         if part
@@ -81,14 +81,15 @@ def loss_not_finite(
             "onset_epoch": epoch + 1,
             "step": step,
             "epoch": epoch + 1,
-            "loss": str(value),
+            "loss": str(value) if value is not None else "nan or inf",
             **evidence,
         },
     )
 
 
-def _first_nonfinite(trace: Trace) -> tuple[int, int, float] | None:
-    """(step, epoch, value) of the first non-finite loss, from the batches or the epochs."""
+def _first_nonfinite(trace: Trace) -> tuple[int, int, float | None] | None:
+    """(step, epoch, value) of the first non-finite loss, from the batches or the epochs
+    (value None: NaN or Inf, not known)."""
     if (
         trace.first_nonfinite is None
         and all_finite(trace.losses)
@@ -98,9 +99,9 @@ def _first_nonfinite(trace: Trace) -> tuple[int, int, float] | None:
     for i, loss in enumerate(trace.losses):
         if not math.isfinite(loss):
             return trace.step_of(i), trace.epoch_of(i), loss
-    if trace.first_nonfinite is not None:
+    if trace.first_nonfinite is not None:  # seen by the Monitor, not recorded yet
         step, epoch = trace.first_nonfinite
-        return step, epoch, math.nan
+        return step, epoch, None
     for i, logs in enumerate(trace.epoch_logs):
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(loss):

@@ -24,6 +24,8 @@ def vanishing_updates(
     window: int = 3,
     converged: float = 0.2,
     healthy: float = 1e-4,
+    max_named: int = 3,
+    falling: float = 0.1,
 ) -> Iterator[Issue]:
     """## What it does
     Checks for layers whose weights barely change, from the per-layer weight-update ratios
@@ -32,7 +34,12 @@ def vanishing_updates(
     measurements, every layer's median ratio is below `min_ratio` (1e-6) (training has
     stopped), or one layer's is below `relative` (1e-3) times that of the fastest layer
     while the fastest still learns (at least `healthy`, 1e-4). Not reported once the loss has fallen to
-    `converged` (20%) of its first value: a fitted model may rightly move slowly.
+    `converged` (20%) of its first value: a fitted model may rightly move slowly. The slow
+    layers make one finding: its evidence lists every one with its ratio, its message names
+    the first `max_named` (3) and how many more. "Training has stopped" is not reported
+    while the epoch loss still falls by more than `falling` (10%) from the epoch before the
+    stillness began: then other steps do move the weights (a hinge loss whose sampled
+    batches were all beyond the margin has an exactly zero gradient on those steps).
 
     ## Why is this bad?
     A healthy layer changes by about 1e-3 of its size per step (Adam at its default rate
@@ -61,13 +68,16 @@ def vanishing_updates(
     step, epoch = trace.updates[-window].step, trace.updates[-window].epoch
     received = received_optimizer(ctx.model)
     if fastest < min_ratio:
+        if _still_falling(trace, epoch, falling):
+            return  # the loss still falls: the sampled steps had no gradient, others do
         largest = fastest
         change = "at all" if largest == 0 else f"by more than {fmt(largest)} of their size per step"
         yield Issue(
             f"Training has stopped: since step {step} ({epoch_name(epoch)}) no layer's weights "
             f"change {change}, so the gradient is (nearly) zero everywhere: saturated outputs, "
             "dead units, or a loss that does not depend on the weights. Received: update ratios "
-            + ", ".join(f"{name}={fmt(r)}" for name, r in medians.items())
+            + ", ".join(f"{name}={fmt(r)}" for name, r in list(medians.items())[:max_named])
+            + (f" and {len(medians) - max_named} more" if len(medians) > max_named else "")
             + (f", {received}" if received else "")
             + ".",
             expected=f"Update ratios near 1e-3 per step (at least {min_ratio:g}).",
@@ -80,31 +90,58 @@ def vanishing_updates(
             },
         )
         return
-    for name, ratio in slow.items():
-        layer = ctx.model.layer(name) if ctx.model is not None else None
-        fix = None
-        if layer is not None and layer.units and layer.kind in ("dense", "conv"):
-            fix = (
-                f"keras.layers.{layer.cls}({layer.units}, activation='relu', "
-                f"kernel_initializer='he_normal', name={name!r})  # then BatchNormalization()"
-            )
+    if not slow:
+        return
+    names = list(slow)
+    first = names[0]  # the earliest slow layer: where the gradient has vanished the most
+    fastest_name = max(medians, key=medians.get)
+    layer = ctx.model.layer(first) if ctx.model is not None else None
+    fix = None
+    if layer is not None and layer.units and layer.kind in ("dense", "conv"):
+        fix = (
+            f"keras.layers.{layer.cls}({layer.units}, activation='relu', "
+            f"kernel_initializer='he_normal', name={first!r})  # then BatchNormalization()"
+        )
+        if len(names) > 1:
+            others = len(names) - 1
+            fix += f"; the same for the other slow layer{'s' if others > 1 else ''}"
+    evidence = {
+        "onset_step": step,
+        "onset_epoch": epoch + 1,
+        "step": step,
+        "epoch": epoch + 1,
+        "layers": dict(slow),
+        "fastest": fastest,
+        "fastest_layer": fastest_name,
+    }
+    if len(names) == 1:
+        ratio = slow[first]
         yield Issue(
-            f"The updates of layer {name!r} vanish: since step {step} ({epoch_name(epoch)}) its "
+            f"The updates of layer {first!r} vanish: since step {step} ({epoch_name(epoch)}) its "
             f"weights change by {fmt(ratio)} of their size per step, against {fmt(fastest)} "
             "for the fastest layer, so it barely learns: its gradient vanishes on the way "
             f"back. Received: update_ratio={fmt(ratio)}, fastest_ratio={fmt(fastest)}.",
             expected=f"Update ratios within {1 / relative:g} times of each other, near 1e-3.",
             fix=fix,
-            layer=name,
-            evidence={
-                "onset_step": step,
-                "onset_epoch": epoch + 1,
-                "step": step,
-                "epoch": epoch + 1,
-                "ratio": ratio,
-                "fastest": fastest,
-            },
+            layer=first,
+            evidence={**evidence, "ratio": ratio},
         )
+        return
+    shown = ", ".join(f"{name!r}" for name in names[:max_named])
+    more = f" and {len(names) - max_named} more" if len(names) > max_named else ""
+    low, high = min(slow.values()), max(slow.values())
+    yield Issue(
+        f"The updates of {len(names)} layers vanish ({shown}{more}): since step {step} "
+        f"({epoch_name(epoch)}) their weights change by {fmt(low)} to {fmt(high)} of their size "
+        f"per step, against {fmt(fastest)} for the fastest layer {fastest_name!r}, so they "
+        "barely learn: their gradient vanishes on the way back. Received: slow_layers="
+        f"{len(names)}/{len(medians)}, update_ratio={fmt(low)}..{fmt(high)}, "
+        f"fastest_ratio={fmt(fastest)}.",
+        expected=f"Update ratios within {1 / relative:g} times of each other, near 1e-3.",
+        fix=fix,
+        layer=first,
+        evidence={**evidence, "ratio": slow[first]},
+    )
 
 
 def _medians(trace: Trace, window: int) -> dict[str, float]:
@@ -119,6 +156,17 @@ def _medians(trace: Trace, window: int) -> dict[str, float]:
         if all(math.isfinite(v) for v in values):
             medians[name] = statistics.median(values)
     return medians
+
+
+def _still_falling(trace: Trace, epoch: int, fraction: float) -> bool:
+    """Whether the epoch loss fell by more than `fraction` since epoch `epoch` (0-based)."""
+    losses = [
+        logs.get("loss")
+        for i, logs in enumerate(trace.epoch_logs)
+        if trace.epoch_number(i) >= epoch - 1
+    ]
+    losses = [v for v in losses if v is not None and math.isfinite(v)]
+    return len(losses) >= 2 and losses[-1] < (1 - fraction) * losses[0]
 
 
 def _converged(trace: Trace, fraction: float) -> bool:

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from kerasdoctor.context import Context
 from kerasdoctor.rule import Issue, Severity, rule
 from kerasdoctor.rules._output_loss import LOSS_CLASSES
-from kerasdoctor.rules._training import fmt, scale_fix
+from kerasdoctor.rules._training import fmt, scale_fix, unscaled_input
 
 
 @rule(
@@ -56,10 +56,10 @@ def unexpected_initial_loss(
     if not ratio > limit:
         return
     head = ctx.model.heads[0] if ctx.model is not None and len(ctx.model.heads) == 1 else None
-    absmax = probe.input_absmax
+    absmax = unscaled_input(ctx)
     causes = []
     fix = None
-    if absmax is not None and absmax > 10:
+    if absmax is not None:
         causes.append(f"the inputs are not scaled (values up to {absmax:g})")
         fix = scale_fix(ctx)
     if (

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 from kerasdoctor.context import Context
 from kerasdoctor.rule import Issue, Severity, rule
-from kerasdoctor.rules._training import scale_fix
+from kerasdoctor.rules._training import scale_fix, unscaled_input
 
 
 @rule(
@@ -44,12 +44,12 @@ def layer_not_updated(ctx: Context) -> Iterator[Issue]:
         return
     unchanged = probe.unchanged_layers
     if len(unchanged) == len(probe.checked_layers):
-        unscaled = (probe.input_absmax or 0) > 10
+        unscaled = unscaled_input(ctx)
         yield Issue(
             f"One training step changed none of the {len(unchanged)} trainable layers: the loss "
             "has no gradient with respect to any weight. Likely cause: "
             + (
-                f"the inputs are not scaled (values up to {probe.input_absmax:g}), so the "
+                f"the inputs are not scaled (values up to {unscaled:g}), so the "
                 "outputs are saturated from the start"
                 if unscaled
                 else "saturated or constant outputs, a loss that does not use the predictions, or a "
