@@ -133,6 +133,7 @@ CATEGORY_OF: dict[str, tuple[str, ...]] = {
     "KD413": ("learning-rate", "optimizer", "unstable-gradients"),
     "KD414": ("unstable-gradients",),
     "KD415": ("unscaled-inputs", "unstable-gradients"),
+    "KD416": ("learning-rate", "optimizer"),
     "KD501": ("input-shape",),
     "KD502": ("input-shape",),
     "KD503": ("label-encoding", "output-units"),
@@ -147,11 +148,6 @@ CATEGORY_OF: dict[str, tuple[str, ...]] = {
 # "<family>/<slug>:buggy|fixed", optionally ":<backend>" for a backend-only reason.
 # The scorer prints these next to each miss and false alarm; new ones show "not analysed".
 REASONS: dict[str, str] = {
-    "activation_loss/sigmoid_binary_crossentropy_single_label:buggy": (
-        "no rule: sigmoid + binary cross-entropy over 30 units is right for multi-label targets; "
-        "telling single-label one-hot rows (each sums to 1) from multi-label rows needs a new "
-        "data rule (KD3), not a change inside an existing rule file"
-    ),
 }
 
 HEADER_KEYS = ("Source", "Symptom", "Fault category", "Fix", "Needs-training")
@@ -754,8 +750,8 @@ def section(
         f"on {jobs} idle cores; this invocation took {elapsed / 60:.1f} min (runs recorded by an "
         "earlier, interrupted invocation are reused with `--log F --resume`). "
         + how
-        + "Wall times per program below were measured on a shared machine under heavy load; the "
-        "CPU seconds are the steadier figure.",
+        + f"The machine is shared (load average {os.getloadavg()[2]:.1f} over the last 15 "
+        "minutes when this was written): the CPU seconds are the steadier figure.",
         "",
         f"Recall {_pct(found, len(outcomes))}, false alarms {_pct(alarms, len(outcomes))}.",
         "",
