@@ -58,7 +58,7 @@ def learning_too_slowly(
     losses = [entry["loss"] for entry in logs]
     if not all(math.isfinite(v) for v in losses):
         return
-    if not losses[-1] > chance[0] or any(b >= a for a, b in zip(losses, losses[1:])):
+    if not losses[-1] > chance[0] or any(b >= a for a, b in zip(losses, losses[1:], strict=False)):
         return  # below chance, or not falling every epoch (flat: KD404; rising: KD402)
     last = logs[-1]
     key = accuracy_key(last)
