@@ -148,6 +148,27 @@ CATEGORY_OF: dict[str, tuple[str, ...]] = {
 # "<family>/<slug>:buggy|fixed", optionally ":<backend>" for a backend-only reason.
 # The scorer prints these next to each miss and false alarm; new ones show "not analysed".
 REASONS: dict[str, str] = {
+    "nan/custom_rmse_loss_nan:buggy:jax": (
+        "the fault does not show on JAX: the custom RMSE loss trains to 0.15 in 4 epochs with "
+        "no NaN (TensorFlow's run is NaN, and KD401 reports it there); nothing went wrong in "
+        "this run, so nothing is reported"
+    ),
+    "nan/siamese_euclidean_sqrt_zero:buggy:tensorflow": (
+        "the fault does not show on TensorFlow: the loss falls to 2.7e-4 in 3 epochs with no "
+        "NaN (JAX's and PyTorch's runs are NaN from the first epoch, and KD401 reports them); "
+        "the sqrt inside the Lambda layer is user code that no rule reads"
+    ),
+    "unstable_gradients/relu_output_regression_stuck:buggy:jax": (
+        "the fault does not show on JAX with this seed: the ReLU output unit stays alive and "
+        "the loss falls to 1.9; KD313 still reports the cause (a ReLU output cannot produce "
+        "the negative targets), which is category activation-loss"
+    ),
+    "output_units/ten_units_six_classes:fixed:jax": (
+        "a true finding about another fault: on JAX this program's own training stays at a "
+        "loss of 4.0-4.8 for 3 epochs, far above ln 6 = 1.79 (Adam's first steps on 12,288 "
+        "unscaled inputs of mean 0.5 push the one-batch loss from 2.3 to 5.4 and it ends at "
+        "4.0); on TensorFlow and PyTorch the same program learns and KD413 is silent"
+    ),
 }
 
 HEADER_KEYS = ("Source", "Symptom", "Fault category", "Fix", "Needs-training")
