@@ -80,6 +80,7 @@ def test_notebook_displays_each_finding_once_as_html(shell):
     assert len(html) == 2  # one display at compile(), one when fit() raised
     joined = "".join(html)
     assert joined.count("KD202") >= 1 and joined.count("KD503") >= 1
-    assert [h for h in html if "KD202" in h] == [html[0]]
-    assert [h for h in html if "KD503" in h] == [html[1]]
+    assert [h for h in html if 'data-code="KD202"' in h] == [html[0]]
+    assert [h for h in html if 'data-code="KD503"' in h] == [html[1]]
+    assert "Keras raised the error that KD202" in html[1]  # a reference, not the fix again
     assert "KD202 error" not in captured.stdout + captured.stderr  # not printed as text too

@@ -428,14 +428,16 @@ def _with_monitor(session: _Session, original, self, args, kwargs) -> tuple[tupl
 def _probe_data(arguments: dict[str, Any]) -> Any:
     """What the Monitor takes its probe batch from (dead and saturated units, input scale):
     `(x, y)` for arrays and tensors, a re-iterable dataset as is; None for anything it
-    cannot read without consuming or misreading it (generators, pandas, lists)."""
+    cannot read without consuming or misreading it (generators, pandas, lists), and for a
+    distributed dataset (each read goes through every replica: the data checks' bounded
+    sample is all kerasdoctor reads of it)."""
     from kerasdoctor.facts import _source
 
     x, y = arguments.get("x"), arguments.get("y")
     if x is None:
         return None
     source = _source(x)
-    if source in ("tf.data", "tf.distribute", "pydataset", "dataloader"):
+    if source in ("tf.data", "pydataset", "dataloader"):
         return x
     arrays = ("numpy", "memmap", "tensor")
     if source == "dict" and not all(_source(v) in arrays for v in x.values()):

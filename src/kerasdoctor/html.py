@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from typing import Any
 
+from kerasdoctor.links import reference
 from kerasdoctor.report import Finding, History, Report
 from kerasdoctor.rule import Category, Severity
 
@@ -193,10 +194,12 @@ def _findings(report: Report) -> str:
 
 def _finding(index: int, finding: Finding) -> str:
     where = str(finding.location)
+    linked = reference(finding)  # an exception a finding above named: one line, no second fix
     rows = []
-    if finding.expected:
+    if finding.expected and not linked:
         rows.append(("Expected", escape(finding.expected)))
-    rows.append(("Fix", f"<pre><code>{escape(finding.fix)}</code></pre>"))
+    if not linked:
+        rows.append(("Fix", f"<pre><code>{escape(finding.fix)}</code></pre>"))
     onset = _onset(finding)
     if onset is not None:
         rows.append(("Began", escape(onset.describe)))
@@ -223,7 +226,8 @@ def _finding(index: int, finding: Finding) -> str:
         f'<span class="kd-code">{escape(finding.code)}</span>'
         f'<span class="kd-name">{escape(finding.name)}</span>'
         + (f'<span class="kd-where">{escape(where)}</span>' if where else "")
-        + f'</header><p class="kd-message">{escape(finding.message)}</p><dl>{body}</dl></article>'
+        + f'</header><p class="kd-message">{escape(linked or finding.message)}</p>'
+        f"<dl>{body}</dl></article>"
     )
 
 

@@ -174,3 +174,15 @@ def same_as(finding: Finding) -> list[dict]:
     """The earlier findings a KD5 finding was linked to by `link()` (empty when none)."""
     refs = finding.evidence.get("same_as") if isinstance(finding.evidence, Mapping) else None
     return [r for r in refs if isinstance(r, Mapping) and r.get("code")] if refs else []
+
+
+def reference(finding: Finding) -> str | None:
+    """The one line that replaces a linked KD5 finding's explanation in text and HTML."""
+    refs = same_as(finding)
+    if not refs:
+        return None
+    named = " and ".join(
+        f"{r['code']} ({r.get('name')}" + (f", layer {r['layer']!r})" if r.get("layer") else ")")
+        for r in refs
+    )
+    return f"Keras raised the error that {named} reported above: its fix applies."

@@ -9,7 +9,7 @@ from rich.console import Console, RenderableType
 from rich.text import Text
 from rich.theme import Theme
 
-from kerasdoctor.links import same_as
+from kerasdoctor.links import reference
 from kerasdoctor.report import Finding, Report
 from kerasdoctor.rule import Severity
 
@@ -46,14 +46,9 @@ def _finding(finding: Finding) -> Text:
         for more in lines[1:]:
             text.append("\n" + pad + more, style)
 
-    refs = same_as(finding)
-    if refs:  # an exception explained before it was raised: one line, not the fix again
-        named = " and ".join(
-            f"{r['code']} ({r.get('name')}"
-            + (f", layer {r['layer']!r})" if r.get("layer") else ")")
-            for r in refs
-        )
-        line("", f"Keras raised the error that {named} reported above: its fix applies.")
+    linked = reference(finding)
+    if linked:  # an exception explained before it was raised: one line, not the fix again
+        line("", linked)
         return text
     line("", finding.message)
     if finding.expected:
