@@ -108,6 +108,14 @@ def dead_relu_units(
             f"Received: dead_units={round(stats.dead * stats.units)}/{stats.units}, "
             f"activation={stats.activation!r}."
         )
+        evidence = {
+            "onset_step": onset.step,
+            "onset_epoch": onset.epoch + 1 if onset.step else 0,
+            "dead": stats.dead,
+            "units": stats.units,
+            "step": onset.step,
+            "dead_at_init": at_start.dead if at_start else None,
+        }
         if output:
             linear = (
                 f"keras.layers.{layer.cls}({layer.units}, name={name!r})"
@@ -134,15 +142,7 @@ def dead_relu_units(
                 "reach: all >= 0).",
                 fix=(linear + "  # a linear output: no activation") if linear else fix,
                 layer=name,
-                evidence={
-                    "onset_step": onset.step,
-                    "onset_epoch": onset.epoch + 1 if onset.step else 0,
-                    "dead": stats.dead,
-                    "units": stats.units,
-                    "step": onset.step,
-                    "dead_at_init": at_start.dead if at_start else None,
-                    "output": True,
-                },
+                evidence={**evidence, "output": True},
             )
             continue
         yield Issue(
@@ -152,14 +152,7 @@ def dead_relu_units(
             expected=f"Fewer than {max_dead:.0%} of the units inactive on every sample.",
             fix=fix,
             layer=name,
-            evidence={
-                "onset_step": onset.step,
-                "onset_epoch": onset.epoch + 1 if onset.step else 0,
-                "dead": stats.dead,
-                "units": stats.units,
-                "step": onset.step,
-                "dead_at_init": at_start.dead if at_start else None,
-            },
+            evidence=evidence,
         )
 
 
