@@ -47,12 +47,33 @@ def _codes(losses, accuracy=0.25, optimizer=None, metrics=True, regularized=Fals
         ((2.0, 1.9, 1.5, 1.2, 1.0), 0.6, False),  # below chance: learning
         ((2.1, 2.05, 2.03, 2.06, 2.0), 0.2, False),  # not falling every epoch (KD405, KD404)
         ((2.2, 2.19, 2.18, 2.17, 2.16), 0.14, True),  # 11% above chance, creeping down
-        ((2.0, 1.99, 1.98, 1.97, 1.96), 0.14, False),  # within 5% of chance: KD404's
+        ((2.0, 1.99, 1.98, 1.97, 1.96), 0.14, True),  # near chance, 0.5%/epoch at SGD 1e-5
         (SLOW, 0.7, False),  # accurate: the loss is high for another reason
+        # below chance, but at 2.5% per epoch with SGD at 1e-5 (the same program on PyTorch)
+        ((2.015, 1.962, 1.911, 1.862, 1.816, 1.773, 1.731, 1.691), 0.345, True),
+        ((2.015, 1.962, 1.911, 1.862, 1.816, 1.773, 1.731, 1.691), 0.7, False),  # accurate
     ],
 )
 def test_when_it_reports(losses, accuracy, reported):
     assert (_codes(losses, accuracy) == ("KD416",)) is reported
+
+
+def test_a_healthy_rate_below_chance_is_left_alone():
+    import keras
+
+    torch_like = (2.015, 1.962, 1.911, 1.862, 1.816, 1.773, 1.731, 1.691)
+    assert _codes(torch_like, 0.345, optimizer=keras.optimizers.SGD(0.01)) == ()
+    fast = (2.015, 1.5, 1.1, 0.8, 0.6)  # falling fast even at a low rate
+    assert _codes(fast, 0.345) == ()
+    slow = (1.5, 1.49, 1.48, 1.47, 1.46)  # a slow fall at a usual rate is not this rule's
+    assert _codes(slow, 0.3, optimizer=keras.optimizers.Adam(0.01)) == ()
+
+
+def test_without_accuracy_a_low_rate_is_judged_by_the_loss():
+    torch_like = (2.015, 1.962, 1.911, 1.862, 1.816, 1.773, 1.731, 1.691)
+    assert _codes(torch_like, metrics=False) == ("KD416",)
+    fitted = tuple(v / 4 for v in torch_like)  # fine-tuning: far below chance already
+    assert _codes(fitted, metrics=False) == ()
 
 
 def test_weight_penalties_without_accuracy_are_left_alone():
