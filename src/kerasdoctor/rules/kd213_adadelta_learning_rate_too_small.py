@@ -76,7 +76,7 @@ def adadelta_learning_rate_too_small(ctx: Context, *, max_rate: float = 0.001) -
     )
 
 
-def bad() -> Context:
+def _context(optimizer) -> Context:
     import keras
 
     model = keras.Sequential(
@@ -86,23 +86,15 @@ def bad() -> Context:
             keras.layers.Dense(10, activation="softmax", name="out"),
         ]
     )
-    model.compile(optimizer="adadelta", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=optimizer, loss="categorical_crossentropy", metrics=["accuracy"])
     return Context.of(model)
+
+
+def bad() -> Context:
+    return _context("adadelta")
 
 
 def good() -> Context:
     import keras
 
-    model = keras.Sequential(
-        [
-            keras.Input((20,)),
-            keras.layers.Dense(64, activation="relu", name="hidden"),
-            keras.layers.Dense(10, activation="softmax", name="out"),
-        ]
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adadelta(learning_rate=1.0),
-        loss="categorical_crossentropy",
-        metrics=["accuracy"],
-    )
-    return Context.of(model)
+    return _context(keras.optimizers.Adadelta(learning_rate=1.0))
