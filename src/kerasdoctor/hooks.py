@@ -376,16 +376,11 @@ def _wrap_fit(session: _Session, original: Callable) -> Callable:
 
 def _probe(session: _Session, model: Any, arguments: dict[str, Any]) -> None:
     """`--probe`: the probes (KD412-KD415) on a clone of `model`, before it trains."""
-    from kerasdoctor.monitor import _training_prefixes
-    from kerasdoctor.probes import probe
+    from kerasdoctor.probes import probe, wanted
 
     x, y = arguments.get("x"), arguments.get("y")
-    if x is None:
-        return
-    if _training_prefixes(session.select) == ("KD4-none",) or any(
-        "KD41".startswith(p) for p in session.ignore
-    ):
-        return  # no probe rule selected (e.g. --select KD3, --ignore KD4): nothing to measure
+    if x is None or not wanted(session.select, session.ignore):
+        return  # no data, or no probe rule selected (e.g. --select KD3, --ignore KD4)
     report = probe(model, x, y, select=session.select, ignore=session.ignore, params=session.params)
     session.publish(report, key=id(model), model=model)
 

@@ -24,6 +24,16 @@ from kerasdoctor.context import ProbeResults
 #: How many samples the probes use, and how many steps the overfit probe takes.
 BATCH_SIZE = 32
 STEPS = 30
+PROBE_RULES = ("KD412", "KD413", "KD414", "KD415")  # the rules that read ProbeResults
+
+
+def wanted(select: Iterable[str] = ("KD4",), ignore: Iterable[str] = ()) -> bool:
+    """Whether `select` and `ignore` leave any probe rule to run (else: nothing to measure)."""
+    from kerasdoctor import engine
+    from kerasdoctor.monitor import _training_prefixes
+
+    chosen = engine.selected(_training_prefixes(select), ignore)
+    return any(rule.code in PROBE_RULES for rule in chosen)
 
 
 def probe(
@@ -69,6 +79,10 @@ def probe(
     from kerasdoctor.context import Context, Trace
     from kerasdoctor.monitor import _training_prefixes
 
+    if not wanted(select, ignore):
+        from kerasdoctor.report import Report
+
+        return Report()
     results = measure(model, x, y, batch_size=batch_size, steps=steps)
     ctx = Context.of(model, x, y)
     ctx = dataclasses.replace(ctx, trace=Trace(probe=results))
