@@ -161,6 +161,22 @@ def test_same_seed_same_weights_and_history_with_and_without_monitor(steps_per_e
     assert not _alarms(monitor.report), monitor.report.to_text()
 
 
+@backend
+def test_unit_statistics_are_paced_but_the_first_and_last_always_taken():
+    """Many short epochs: the probe batch's unit statistics count against `max_overhead`
+    (with no budget left, only before the first step and after the last); with no limit,
+    after every epoch (and at the weight snapshots) too."""
+    x, y = _learnable(n=96)
+    steps = {}
+    for budget in (0.0, None):
+        model = _mlp("adam", hidden_activation="relu")
+        monitor = Monitor(verbose=0, data=(x, y), max_overhead=budget)
+        model.fit(x, y, batch_size=32, epochs=6, verbose=0, callbacks=[monitor])
+        steps[budget] = sorted({u.step for u in monitor.trace.units})
+    assert steps[0.0] == [0, 18]
+    assert {0, 3, 6, 9, 12, 15, 18} <= set(steps[None])  # and at the snapshots
+
+
 # --------------------------------------------------------------------------------------------
 # the seed cases
 # --------------------------------------------------------------------------------------------

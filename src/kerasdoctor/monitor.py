@@ -76,8 +76,9 @@ class Monitor(keras.callbacks.Callback):
             print each new finding as it is found.
         emit: Called with a `Report` of the new findings instead of printing them.
         max_overhead: Fraction of training time the periodic measurements (weight copies,
-            probe batch, mid-epoch checks) may take; they are postponed while they would
-            take more. None: never postponed.
+            the probe batch's unit statistics, mid-epoch checks) may take; they are
+            postponed while they would take more (the unit statistics are always taken
+            before the first step and after the last). None: never postponed.
         max_records: Batch records kept; past it the history is thinned (every other record
             dropped), so memory stays bounded however long training runs.
         tensorboard: Where to write each finding as a TensorBoard text summary (tag
@@ -294,10 +295,13 @@ class Monitor(keras.callbacks.Callback):
         model = self.model
         if self._unread:
             self._harvest()
-        self._measure_units(model, step=self._offset)
+        if self._affordable():  # many short epochs: not after every one of them
+            self._measure_units(model, step=self._offset)
         self._check(True)
 
     def on_train_end(self, logs=None):
+        if self._units and self._units[-1].step < self._offset:  # the final state, always
+            self._measure_units(self.model, step=self._offset)
         self._safely("end", self._check, True)
         self._unit_model = None  # it holds the model's layers
         self._close_writer()
@@ -403,7 +407,8 @@ class Monitor(keras.callbacks.Callback):
         model = self.model  # on JAX this syncs the trainer's state into the variables
         self._harvest()  # the previous pair was computed long ago: reading it does not stall
         self._snapshot = (step, self._sample(model))
-        self._measure_units(model, step=step, timed=False)
+        if self._affordable():  # a short fit's 8 snapshots are taken whatever they cost
+            self._measure_units(model, step=step, timed=False)
         self._timed(started)
 
     def _finish_snapshot(self, step: int) -> None:
