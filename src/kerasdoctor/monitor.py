@@ -436,9 +436,8 @@ class Monitor(keras.callbacks.Callback):
         samples = {}
         for layer in self._measured_layers(model):
             parts = []
-            for variable in layer.trainable_weights:
-                flat = keras.ops.reshape(variable.value, (-1,))
-                size = int(flat.shape[0])
+            for variable in layer.trainable_weights:  # one op each: a dispatch (and on JAX
+                size = math.prod(variable.shape)  # a compile per shape) costs more than copying
                 if size > _SAMPLE:
                     key = (variable.path, size)
                     if key not in self._indices:  # a private generator: no global RNG draw
@@ -446,9 +445,9 @@ class Monitor(keras.callbacks.Callback):
                         self._indices[key] = keras.ops.convert_to_tensor(
                             np.sort(chosen).astype("int32")
                         )
-                    parts.append(keras.ops.take(flat, self._indices[key]))
+                    parts.append(keras.ops.take(variable.value, self._indices[key]))  # flat
                 else:
-                    parts.append(keras.ops.copy(flat))
+                    parts.append(keras.ops.copy(variable.value))
             if parts:
                 samples[layer.name] = parts
         return samples
