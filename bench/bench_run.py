@@ -20,8 +20,9 @@ own work around the script (settings, `watch()` once Keras is imported, `unwatch
 the summary), what the `compile()`/`fit()`/`evaluate()`/`predict()` wrappers add around
 Keras's own methods (the checks, attaching the Monitor), and the thread CPU time of the
 Monitor's hooks, each as the CPU time of the thread it runs on. Their sum is what
-kerasdoctor adds, whatever the neighbours do; the verdict is on it, unless every round's
-wall difference is over the budget too.
+kerasdoctor's own Python code adds, whatever the neighbours do; it misses work on other
+threads (XLA compiling the Monitor's first eager ops on JAX). Within the budget means both:
+the own sum and the median added wall time.
 """
 
 from __future__ import annotations
@@ -236,7 +237,7 @@ def main() -> None:
         "kerasdoctor's own seconds, in-process (medians): "
         + ", ".join(f"{key} {value:.3f}" for key, value in own.items())
     )
-    over = own["total"] > 0.3 or min(differences) > 0.3
+    over = own["total"] > 0.3 or added[0] > 0.3
     print(f"budget: at most +0.30 s added: {'OVER BUDGET' if over else 'ok'}")
     _construction_cost(args.rounds)
 
