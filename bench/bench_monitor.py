@@ -37,6 +37,7 @@ Options: `--rounds N` (default 5), `--epochs N` per fit (default 3, the first is
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import random
 import statistics
@@ -128,24 +129,31 @@ def _clock_cost(calls: int = 20_000) -> float:
     return (time.thread_time() - start) / calls
 
 
-def _counted_monitor():
-    """A `Monitor` whose hooks add the thread CPU time they take to `monitor.own`."""
-    from kerasdoctor import Monitor
+def counted_hooks(monitor_class: type, spent: list[float]) -> dict:
+    """The Monitor's hooks, each appending the thread CPU time it takes to `spent` (an
+    append is atomic: hooks run on the main thread and on Keras's batch-end worker)."""
 
-    def counted(name):
-        hook = getattr(Monitor, name)
-
-        def run(self, *args, **kwargs):
+    def counted(hook):
+        @functools.wraps(hook)
+        def method(self, *args, **kwargs):
             start = time.thread_time()
             try:
                 return hook(self, *args, **kwargs)
             finally:
-                self.own.append(time.thread_time() - start)  # atomic: hooks run on two threads
+                spent.append(time.thread_time() - start)
 
-        return run
+        return method
 
-    monitor = type("CountedMonitor", (Monitor,), {name: counted(name) for name in _HOOKS})()
-    monitor.own = []
+    return {name: counted(getattr(monitor_class, name)) for name in _HOOKS}
+
+
+def _counted_monitor():
+    """A `Monitor` whose hooks add the thread CPU time they take to `monitor.own`."""
+    from kerasdoctor import Monitor
+
+    own: list[float] = []
+    monitor = type("CountedMonitor", (Monitor,), counted_hooks(Monitor, own))()
+    monitor.own = own
     return monitor
 
 

@@ -131,21 +131,12 @@ _OWN = textwrap.dedent(
         finally:
             script_time[0] += time.thread_time() - start
     hooks.run_script = timed_run
+    from bench.bench_monitor import counted_hooks
     spent = []
-    def counted(hook):
-        @functools.wraps(hook)
-        def method(self, *args, **kwargs):
-            start = time.thread_time()
-            try:
-                return hook(self, *args, **kwargs)
-            finally:
-                spent.append(time.thread_time() - start)
-        return method
-    for name in ("on_train_begin", "on_epoch_begin", "on_train_batch_begin",
-                 "on_train_batch_end", "on_epoch_end", "on_train_end"):
-        setattr(monitor.Monitor, name, counted(getattr(monitor.Monitor, name)))
+    for name, hook in counted_hooks(monitor.Monitor, spent).items():
+        setattr(monitor.Monitor, name, hook)
     start = time.thread_time()
-    status = kerasdoctor.cli.main(["run", *sys.argv[1:]])
+    kerasdoctor.cli.main(["run", *sys.argv[1:]])
     parts["cli"] = time.thread_time() - start - script_time[0]
     parts["wrappers"] = parts.get("wrappers", 0.0) - keras_time[0]
     parts["monitor"] = sum(spent)
@@ -160,7 +151,11 @@ def _own(script: Path, rounds: int) -> dict[str, float]:
     runs = []
     for _ in range(rounds):
         done = subprocess.run(
-            [sys.executable, "-c", _OWN, str(script)], capture_output=True, text=True, env=_ENV
+            [sys.executable, "-c", _OWN, str(script)],
+            capture_output=True,
+            text=True,
+            env=_ENV,
+            cwd=Path(__file__).resolve().parent.parent,  # it imports bench.bench_monitor
         )
         last = done.stderr.strip().splitlines()[-1] if done.stderr.strip() else ""
         if done.returncode != 0 or not last.startswith("{"):

@@ -436,8 +436,9 @@ class Monitor(keras.callbacks.Callback):
         samples = {}
         for layer in self._measured_layers(model):
             parts = []
-            for variable in layer.trainable_weights:  # one op each: a dispatch (and on JAX
-                size = math.prod(variable.shape)  # a compile per shape) costs more than copying
+            # one op per variable: each eager op is a dispatch (on JAX, a compile per shape)
+            for variable in layer.trainable_weights:
+                size = math.prod(variable.shape)
                 if size > _SAMPLE:
                     key = (variable.path, size)
                     if key not in self._indices:  # a private generator: no global RNG draw

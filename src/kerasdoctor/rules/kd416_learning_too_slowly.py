@@ -86,13 +86,12 @@ def learning_too_slowly(
     ):
         return  # without accuracy: halfway to a fitted loss, or a penalty inside the loss
     optimizer, lr = learning_rate(ctx.model)
-    where = (
-        "still above"
-        if high
-        else (
-            "only " + f"{1 - losses[-1] / chance[0]:.0%} below" if losses[-1] < chance[0] else "at"
-        )
-    )
+    if high:
+        where = "still above"
+    elif losses[-1] < chance[0]:
+        where = f"only {1 - losses[-1] / chance[0]:.0%} below"
+    else:
+        where = "at"
     cause = (
         f"the learning rate {lr:g} is far too low for {optimizer.name}"
         if low and optimizer is not None
