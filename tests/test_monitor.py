@@ -177,6 +177,59 @@ def test_unit_statistics_are_paced_but_the_first_and_last_always_taken():
     assert {0, 3, 6, 9, 12, 15, 18} <= set(steps[None])  # and at the snapshots
 
 
+@backend
+def test_unit_statistics_are_those_of_the_model_in_inference_mode():
+    """Dead units counted on the probe batch through the model's own layers, inference mode
+    (BatchNormalization's moving statistics, no Dropout): 5 of 16 ReLU units held dead by a
+    bias of -1000, before the first step and after the last."""
+    keras = _keras()
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).standard_normal((200, 8)).astype("float32") * 3 + 1
+    y = (x[:, 0] > 1).astype("float32")
+    hidden = keras.layers.Dense(16, activation="relu", name="hidden")
+    model = keras.Sequential(
+        [
+            keras.Input((8,)),
+            keras.layers.BatchNormalization(),
+            hidden,
+            keras.layers.Dropout(0.5),
+            keras.layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    # units 0-4 dead; unit 5 reads feature 0 less 5: alive through BatchNormalization's
+    # initial moving statistics (inference), dead through the batch's own (training)
+    kernel = keras.ops.convert_to_numpy(hidden.kernel).copy()
+    kernel[:, 5] = np.eye(8)[0]
+    hidden.kernel.assign(kernel)
+    hidden.bias.assign(np.array([-1000.0] * 5 + [-5.0] + [0.0] * 10, dtype="float32"))
+    monitor = Monitor(verbose=0, data=(x, y))
+    model.fit(x, y, batch_size=50, epochs=2, verbose=0, callbacks=[monitor])
+    first, last = monitor.trace.units[0], monitor.trace.units[-1]
+    assert (first.step, first.layer, first.units, first.dead) == (0, "hidden", 16, 5 / 16)
+    assert (last.step, last.dead) == (8, 5 / 16)
+    inference = keras.Model(model.inputs[0], hidden.output)
+    outputs = keras.ops.convert_to_numpy(inference(x, training=False))
+    assert last.dead == np.mean(np.all(outputs <= 0, axis=0))
+
+
+@backend
+def test_weight_samples_are_new_arrays_of_the_chosen_weights():
+    """Whole values where no positions are given, else those flat positions; copies, so a
+    later update of the variable (or JAX donating its buffer) leaves the sample as it was."""
+    keras = _keras()
+    from kerasdoctor.monitor import _take_samples
+
+    big = keras.Variable(np.arange(24, dtype="float32").reshape(4, 6))
+    small = keras.Variable(np.arange(3, dtype="float32"))
+    index = keras.ops.convert_to_tensor(np.array([1, 7, 23], dtype="int32"))
+    taken, copied = _take_samples([big.value, small.value], [index, None])
+    big.assign(np.zeros((4, 6), dtype="float32"))
+    small.assign(np.zeros(3, dtype="float32"))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(taken), [1, 7, 23])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(copied), [0, 1, 2])
+
+
 # --------------------------------------------------------------------------------------------
 # the seed cases
 # --------------------------------------------------------------------------------------------

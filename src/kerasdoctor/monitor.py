@@ -9,6 +9,7 @@ frozen data (`kerasdoctor.Trace`), checked by the same pure rules as everything 
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import sys
@@ -433,25 +434,28 @@ class Monitor(keras.callbacks.Callback):
         """Up to `_SAMPLE` fixed weights of each trainable variable, per top-level layer, as
         new device arrays: dispatched asynchronously, read later by `_harvest()`, so taking
         them never waits for the accelerator (and never holds a buffer JAX will donate)."""
-        samples = {}
+        owners, values, indices = [], [], []
         for layer in self._measured_layers(model):
-            parts = []
-            # one op per variable: each eager op is a dispatch (on JAX, a compile per shape)
             for variable in layer.trainable_weights:
-                size = math.prod(variable.shape)
-                if size > _SAMPLE:
-                    key = (variable.path, size)
-                    if key not in self._indices:  # a private generator: no global RNG draw
-                        chosen = np.random.default_rng(size).choice(size, _SAMPLE, replace=False)
-                        self._indices[key] = keras.ops.convert_to_tensor(
-                            np.sort(chosen).astype("int32")
-                        )
-                    parts.append(keras.ops.take(variable.value, self._indices[key]))  # flat
-                else:
-                    parts.append(_copy(variable.value))
-            if parts:
-                samples[layer.name] = parts
+                owners.append(layer.name)
+                values.append(variable.value)
+                indices.append(self._sample_index(variable))
+        samples: dict[str, list] = {}
+        for name, part in zip(owners, _take_samples(values, indices), strict=True):
+            samples.setdefault(name, []).append(part)
         return samples
+
+    def _sample_index(self, variable: Any) -> Any:
+        """The flat positions sampled from a variable of more than `_SAMPLE` weights (the
+        same at every snapshot of this fit), or None to copy it whole."""
+        size = math.prod(variable.shape)
+        if size <= _SAMPLE:
+            return None
+        key = (variable.path, size)
+        if key not in self._indices:  # a private generator: no global RNG draw
+            chosen = np.random.default_rng(size).choice(size, _SAMPLE, replace=False)
+            self._indices[key] = keras.ops.convert_to_tensor(np.sort(chosen).astype("int32"))
+        return self._indices[key]
 
     def _harvest(self) -> None:
         """Turn the sampled weight pairs into update ratios (main thread, between steps)."""
@@ -738,19 +742,14 @@ def _inference(model: Any) -> Callable[[Any], list[np.ndarray]]:
     """A function from inputs to `model`'s outputs in inference mode, as numpy arrays.
 
     On JAX, one compiled function (each eager op would compile its own XLA program, per op
-    and shape: ~190 ms for the first call of a two-layer probe against ~55 ms), compiled
-    without LLVM's optimisations on a CPU (~35 ms less; the probe is 256 samples, run a few
-    times a fit). On PyTorch, with no autograd graph."""
+    and shape: ~190 ms for the first call of a two-layer probe against ~55 ms). On PyTorch,
+    with no autograd graph."""
     backend = keras.backend.backend()
     if backend == "jax":
-        import jax
-
-        options = {"xla_backend_optimization_level": 0} if jax.default_backend() == "cpu" else None
-        compiled = jax.jit(
+        compiled = _jax_compiled(
             lambda trainable, non_trainable, x: model.stateless_call(
                 trainable, non_trainable, x, training=False
-            )[0],
-            compiler_options=options,
+            )[0]
         )
 
         def call(x: Any) -> Any:
@@ -779,12 +778,43 @@ def _inference(model: Any) -> Callable[[Any], list[np.ndarray]]:
     return numpy_outputs
 
 
-def _copy(value: Any) -> Any:
-    """A new device array holding `value`; on JAX a device-to-device copy, which compiles
-    nothing (`keras.ops.copy` compiles one XLA program per shape: 16 samples of a two-layer
-    model, 76-97 ms in a fresh process against 13-24 ms)."""
-    if keras.backend.backend() == "jax":
-        import jax
+def _take_samples(values: list, indices: list) -> list:
+    """New device arrays: each value whole where its index is None, else its flat positions.
 
-        return jax.device_put(value, may_alias=False)
-    return keras.ops.copy(value)
+    Eager ops are one dispatch each, and on JAX one XLA compile per op and shape (a short
+    fit's 16 samples of a CNN: ~0.3 s in a fresh process); so on JAX the whole values are
+    device-to-device copies, which compile nothing, and the positions are taken by one
+    compiled function (`_jax_take`: compiled once per set of shapes, in any fit)."""
+    if keras.backend.backend() != "jax":
+        return [
+            keras.ops.copy(value) if index is None else keras.ops.take(value, index)
+            for value, index in zip(values, indices, strict=True)
+        ]
+    import jax
+
+    large = [n for n, index in enumerate(indices) if index is not None]
+    taken = _jax_take()([values[n] for n in large], [indices[n] for n in large]) if large else []
+    samples = dict(zip(large, taken, strict=True))
+    return [
+        samples[n] if n in samples else jax.device_put(value, may_alias=False)
+        for n, value in enumerate(values)
+    ]
+
+
+@functools.cache
+def _jax_take() -> Callable:
+    import jax.numpy as jnp
+
+    return _jax_compiled(
+        lambda values, indices: [jnp.take(v, i) for v, i in zip(values, indices, strict=True)]
+    )
+
+
+def _jax_compiled(fn: Callable) -> Callable:
+    """`fn` compiled by XLA; on a CPU without LLVM's optimisations (a two-layer probe compiles
+    in ~35 ms instead of ~70): the Monitor's functions run a few times a fit on small
+    inputs, so compiling them is most of their cost."""
+    import jax
+
+    options = {"xla_backend_optimization_level": 0} if jax.default_backend() == "cpu" else None
+    return jax.jit(fn, compiler_options=options)
