@@ -3,7 +3,7 @@
 Budget (issue 4): `kerasdoctor run` adds at most 0.3 s to the whole process.
 
 Run:
-    KERAS_BACKEND=jax .venv/bin/python -m bench.bench_run [--rounds 5]
+    KERAS_BACKEND=jax .venv/bin/python -m bench.bench_run [--rounds 9]
 
 Both commands run as fresh processes, interleaved in rounds so a noisy neighbour hits both;
 the medians are compared, and their difference is what kerasdoctor adds (import, watching
@@ -202,7 +202,7 @@ def _construction_cost(rounds: int, n_layers: int = 200) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "train.py"

@@ -1,6 +1,8 @@
 """The whole catalogue: every rule's bad() is reported, its good() is clean, it is documented."""
 
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -51,6 +53,32 @@ def test_rule_is_documented(rule):
 def test_rule_file_is_named_after_the_rule(rule):
     module = rule.check.__module__.rsplit(".", 1)[-1]
     assert module == f"{rule.code.lower()}_{rule.name.replace('-', '_')}"
+
+
+def test_codes_are_read_from_the_file_names():
+    assert engine.codes() == tuple(r.code for r in RULES)
+
+
+def test_a_run_imports_only_the_rule_files_it_may_run():
+    """A model's check imports the model and compile rules (KD1, KD2), not the data,
+    training or exception ones; `select` narrows it further. In a fresh interpreter."""
+    script = """
+import sys
+from kerasdoctor import engine
+from kerasdoctor.rules import kd201_softmax_over_one_unit as kd201
+
+def families():
+    return sorted({m.rsplit(".", 1)[-1][:3] for m in sys.modules if ".rules.kd" in m})
+
+ctx = kd201.bad()
+engine.run(ctx, select=["KD201"])
+print(families())
+assert [f.code for f in engine.run(ctx).findings] == ["KD201"]
+print(families())
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split("\n")[:2] == ["['kd2']", "['kd1', 'kd2']"]
 
 
 def test_codes_and_names_are_unique():

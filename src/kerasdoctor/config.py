@@ -170,7 +170,7 @@ def from_file(start: str | os.PathLike | None = None) -> Config:
 def _codes() -> tuple[str, ...]:
     from kerasdoctor import engine
 
-    return (*INTERNAL_CODES, *(r.code for r in engine.all_rules()))
+    return (*INTERNAL_CODES, *engine.codes())
 
 
 def _prefixes(values: Any, key: str, where: str) -> tuple[str, ...]:

@@ -18,12 +18,32 @@ from kerasdoctor.rule import Category, Rule, Severity
 @functools.cache
 def all_rules() -> tuple[Rule, ...]:
     """Every rule in `kerasdoctor/rules/`, sorted by code. Importing them needs no backend."""
+    return tuple(rule for category in Category for rule in rules_of(category))
+
+
+@functools.cache
+def rules_of(category: Category) -> tuple[Rule, ...]:
+    """The rules of one category (KD2xx: `Category.COMPILE`), sorted by code, importing only
+    their files: a run that raises nothing never imports the KD5 rules' ~40 expressions."""
     found: list[Rule] = []
-    for info in pkgutil.iter_modules(_rules_package.__path__):
-        if info.name.startswith("kd"):
-            module = importlib.import_module(f"{_rules_package.__name__}.{info.name}")
-            found += [value for value in vars(module).values() if isinstance(value, Rule)]
+    for name in _rule_files(str(list(Category).index(category))):
+        module = importlib.import_module(f"{_rules_package.__name__}.{name}")
+        found += [value for value in vars(module).values() if isinstance(value, Rule)]
     return tuple(sorted(found, key=lambda r: r.code))
+
+
+def codes() -> tuple[str, ...]:
+    """Every rule's code, read from the names of the rule files (`kd201_...`: KD201;
+    tests/test_rules.py holds every file to its rule's code), importing nothing."""
+    return tuple(name[:5].upper() for name in _rule_files())
+
+
+@functools.cache
+def _rule_files(digit: str = "") -> tuple[str, ...]:
+    """The rule modules' names, sorted (`kd201_softmax_over_one_unit`); of one category when
+    its `digit` is given."""
+    found = pkgutil.iter_modules(_rules_package.__path__)
+    return tuple(sorted(info.name for info in found if info.name.startswith(f"kd{digit}")))
 
 
 def get_rule(code_or_name: str) -> Rule | None:
@@ -45,14 +65,30 @@ _APPLIES: dict[Category, Callable[[Context], bool]] = {
 }
 
 
+def _may_pick(category: Category, select: Iterable[str]) -> bool:
+    """Whether `select` may pick a rule of `category` (KD4, KD40 and KD401 may pick KD4xx
+    rules; KD2 may not), so that the others' files are not imported."""
+    family = f"KD{list(Category).index(category)}"
+    return any(
+        family.startswith(p.strip().upper()) or p.strip().upper().startswith(family) for p in select
+    )
+
+
 def _matches(code: str, prefixes: Iterable[str]) -> bool:
     return any(code.upper().startswith(p.strip().upper()) for p in prefixes)
 
 
-def selected(select: Iterable[str] = ("KD",), ignore: Iterable[str] = ()) -> list[Rule]:
-    """The rules that `select` picks and `ignore` does not, by code prefix."""
+def selected(
+    select: Iterable[str] = ("KD",), ignore: Iterable[str] = (), rules: Iterable[Rule] | None = None
+) -> list[Rule]:
+    """The rules (of `rules`, by default all) that `select` picks and `ignore` does not, by
+    code prefix."""
     select, ignore = list(select or ("KD",)), list(ignore or ())
-    return [r for r in all_rules() if _matches(r.code, select) and not _matches(r.code, ignore)]
+    return [
+        r
+        for r in (all_rules() if rules is None else rules)
+        if _matches(r.code, select) and not _matches(r.code, ignore)
+    ]
 
 
 def run(
@@ -79,14 +115,12 @@ def run(
     params = params or {}
     site = ctx.site
     findings: list[Finding] = []
-    for rule in selected(select, ignore):
-        if not _APPLIES[rule.category](ctx):
-            continue
+    select = list(select or ("KD",))
+    categories = [c for c, applies in _APPLIES.items() if applies(ctx) and _may_pick(c, select)]
+    for rule in selected(select, ignore, [r for c in categories for r in rules_of(c)]):
         try:
             for issue in rule(ctx, **params.get(rule.code, {})):
-                findings.append(
-                    Finding.of(rule, issue, site and site.file, site and site.line)
-                )
+                findings.append(Finding.of(rule, issue, site and site.file, site and site.line))
         except Exception as error:  # a broken check must never break the user's run
             findings.append(Finding.crashed(rule, error))
     if severity or ignore:
@@ -104,7 +138,9 @@ def _configured(
     for finding in findings:
         if finding.code == "KD000" and _matches("KD000", ignore):
             continue
-        best = max((p for p in severity if finding.code.startswith(p.upper())), key=len, default=None)
+        best = max(
+            (p for p in severity if finding.code.startswith(p.upper())), key=len, default=None
+        )
         if best is not None:
             finding = dataclasses.replace(finding, severity=Severity(str(severity[best]).lower()))
         kept.append(finding)
@@ -231,8 +267,10 @@ def explain(
     from kerasdoctor import facts
 
     ctx = Context.of(model, x, y, **fit_kwargs) if model is not None or x is not None else Context()
-    error_facts = facts.error_facts(error) if isinstance(error, BaseException) else (
-        facts.error_facts_from_text(error)
+    error_facts = (
+        facts.error_facts(error)
+        if isinstance(error, BaseException)
+        else (facts.error_facts_from_text(error))
     )
     ctx = dataclasses.replace(ctx, error=error_facts)
     from kerasdoctor import config as _config

@@ -236,7 +236,7 @@ class Monitor(keras.callbacks.Callback):
             self._measure_every = max(1, total // 8)
             self._next_snapshot = self._snapshot_at = self._measure_every
         self._facts = facts.model_facts(model, input_shape)
-        engine.all_rules()  # import the catalogue now, not in the first (budgeted) check
+        engine.rules_of(Category.TRAINING)  # imported now, not in the first (budgeted) check
         self._measure_units(model, step=0)
 
     # ----------------------------------------------------------------------------------------
