@@ -270,7 +270,7 @@ def explain(
     error_facts = (
         facts.error_facts(error)
         if isinstance(error, BaseException)
-        else (facts.error_facts_from_text(error))
+        else facts.error_facts_from_text(error)
     )
     ctx = dataclasses.replace(ctx, error=error_facts)
     from kerasdoctor import config as _config
