@@ -223,3 +223,51 @@ def test_run_behaves_like_python_on_bad_scripts(tmp_path, source, status, tail):
     if tail:
         assert tail in plain.stderr and tail in ours.stderr
     assert len(_kd_lines(ours.stderr)) <= 1
+
+
+def test_on_fresh_stack_is_the_call_it_wraps():
+    def f(a, /, b, *, c):
+        return a, b, c
+
+    assert hooks.on_fresh_stack(f, 1, 2, c=3) == (1, 2, 3)
+    error = ValueError("from inside")
+
+    def raises():
+        raise error
+
+    with pytest.raises(ValueError) as caught:
+        hooks.on_fresh_stack(raises)
+    assert caught.value is error
+
+    def depth(n):
+        return depth(n - 1) + 1 if n else 0
+
+    assert hooks.on_fresh_stack(depth, sys.getrecursionlimit() // 2) == sys.getrecursionlimit() // 2
+    with pytest.raises(RecursionError):
+        hooks.on_fresh_stack(depth, sys.getrecursionlimit())
+
+
+def _mappings() -> set[bytes]:
+    with open("/proc/self/maps", "rb") as maps:
+        return set(maps.read().splitlines())
+
+
+def _mapped_at_depth(n: int) -> set[bytes]:
+    """The process's memory mappings seen `n` calls deeper than the caller."""
+    return _mapped_at_depth(n - 1) if n else _mappings()
+
+
+@pytest.mark.skipif(
+    sys.implementation.name != "cpython" or not os.path.exists("/proc/self/maps"),
+    reason="CPython's frame-stack chunks, seen in Linux's /proc/self/maps",
+)
+def test_calls_on_a_fresh_stack_map_no_frame_chunks():
+    # 400 calls need ~5,000 frame slots: more than a 16 KiB chunk, so CPython maps one more.
+    before = _mappings()
+    assert _mapped_at_depth(400) - before, "CPython no longer maps frame chunks this way"
+
+    def inside():
+        before = _mappings()
+        return _mapped_at_depth(400) - before
+
+    assert hooks.on_fresh_stack(inside) == set()

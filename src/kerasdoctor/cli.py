@@ -219,7 +219,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     emit = None if args.format == "text" else (lambda report: None)
     line = progress.StatusLine(enabled=None if args.format == "text" else False)
     with line.during(f"kerasdoctor: importing Keras to run {script.name}…"):
-        hooks.watch(
+        hooks.on_fresh_stack(  # Keras's import and the script: see hooks.on_fresh_stack
+            hooks.watch,
             config=settings,
             strict=args.strict,
             dry_run=args.dry_run,
@@ -228,7 +229,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             status=line,
         )
     try:
-        status = hooks.run_script(str(script), args.args)
+        status = hooks.on_fresh_stack(hooks.run_script, str(script), args.args)
     finally:
         line.clear()
         report = hooks.unwatch()
