@@ -42,8 +42,10 @@ def codes() -> tuple[str, ...]:
 def _rule_files(digit: str = "") -> tuple[str, ...]:
     """The rule modules' names, sorted (`kd201_softmax_over_one_unit`); of one category when
     its `digit` is given."""
+    if digit:  # from the one listing of the folder (~2 ms each)
+        return tuple(name for name in _rule_files() if name.startswith(f"kd{digit}"))
     found = pkgutil.iter_modules(_rules_package.__path__)
-    return tuple(sorted(info.name for info in found if info.name.startswith(f"kd{digit}")))
+    return tuple(sorted(info.name for info in found if info.name.startswith("kd")))
 
 
 def get_rule(code_or_name: str) -> Rule | None:
