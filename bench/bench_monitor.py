@@ -129,18 +129,19 @@ def _clock_cost(calls: int = 20_000) -> float:
     return (time.thread_time() - start) / calls
 
 
-def counted_hooks(monitor_class: type, spent: list[float]) -> dict:
-    """The Monitor's hooks, each appending the thread CPU time it takes to `spent` (an
-    append is atomic: hooks run on the main thread and on Keras's batch-end worker)."""
+def counted_hooks(monitor_class: type, spent: list[float], clock=time.thread_time) -> dict:
+    """The Monitor's hooks, each appending the thread CPU time it takes (read from `clock`)
+    to `spent` (an append is atomic: hooks run on the main thread and on Keras's batch-end
+    worker)."""
 
     def counted(hook):
         @functools.wraps(hook)
         def method(self, *args, **kwargs):
-            start = time.thread_time()
+            start = clock()
             try:
                 return hook(self, *args, **kwargs)
             finally:
-                spent.append(time.thread_time() - start)
+                spent.append(clock() - start)
 
         return method
 
