@@ -11,9 +11,9 @@ compile()/fit(), the checks, the Monitor). A third command, `python` running the
 fresh chunk of CPython's frame stack as `kerasdoctor run` does (`hooks.on_fresh_stack`), is
 the fair baseline: the fresh stack spares the script CPython's mapping and unmapping of
 16 KiB frame chunks (0.1-0.35 s on TensorFlow), a saving `kerasdoctor run` gives the user but
-that is not kerasdoctor's work; against it, what is left is kerasdoctor's own. Wall time is what the user waits; CPU time (user +
-system, of the child process and its threads) is what the work costs, and stays readable
-on a loaded machine where wall time does not.
+that is not kerasdoctor's work; against it, what is left is kerasdoctor's own. Wall time is
+what the user waits; CPU time (user + system, of the child process and its threads) is what
+the work costs, and stays readable on a loaded machine where wall time does not.
 
 On PyTorch the script takes ~8 s (importing torch ~6 s, exiting ~1.2 s) and one run's wall
 time swings by +-0.5 s from run to run on this shared box, more than the 0.3 s budget; so
@@ -31,8 +31,8 @@ JAX). Collections are left out because they are not added, only moved: a full co
 run with kerasdoctor makes as many as one without (the bench script, counted with
 `gc.callbacks`: JAX 4 and 4, TensorFlow 6 and 6, PyTorch 6 and 6; their CPU time within
 +-0.05 s), but one may land inside kerasdoctor's code (JAX: 0.10 s, in a rule module's
-import). "collections" is the CPU time of all the run's collections, for reference. Within the budget means all
-three: the own sum and the median added wall time against each baseline.
+import). "collections" is the CPU time of all the run's collections, for reference. Within
+the budget means all three: the own sum and the median added wall time against each baseline.
 """
 
 from __future__ import annotations

@@ -609,8 +609,9 @@ def _call(function: Callable, /, *args: Any, **kwargs: Any) -> Any:
     return function(*args, **kwargs)
 
 
-# CPython (3.11 to 3.13) keeps Python frames on a stack of 16 KiB chunks, each mapped with
-# mmap() when a call first crosses into it and unmapped when the call that crossed returns.
+# CPython (3.11, and the later versions' pystate.c alike) keeps Python frames on a stack of
+# 16 KiB chunks, each mapped with mmap() when a call first crosses into it and unmapped when
+# the call that crossed returns.
 # A program whose calls go back and forth over a chunk's edge maps and unmaps it each time:
 # importing TensorFlow and training the bench script did so 15,000 to 31,000 times (10-20 us
 # each, 0.1-0.35 s), more or fewer depending only on how deep the script starts. This is
