@@ -86,17 +86,17 @@ _ENV["TF_CPP_MIN_LOG_LEVEL"] = "2"
 
 
 # `python script.py`, but with the script on a fresh chunk of CPython's frame stack, as
-# `kerasdoctor run` runs it (the same construction as `kerasdoctor.hooks.on_fresh_stack`, without
-# importing kerasdoctor): it spares the script CPython's mapping of frame chunks (0.1-0.35 s
-# on TensorFlow), so against it what is left is kerasdoctor's own work, end to end.
+# `kerasdoctor run` runs it: `hooks.on_fresh_stack`'s construction, given its stack size as
+# the first argument, so that the baseline imports no kerasdoctor. It spares the script
+# CPython's mapping of frame chunks (0.1-0.35 s on TensorFlow), so against it what is left is
+# kerasdoctor's own work, end to end.
 _FRESH = textwrap.dedent(
     """
     import runpy, sys, types
     def call(function, *args, **kwargs):
         return function(*args, **kwargs)
-    code = call.__code__
-    fresh = types.FunctionType(code.replace(co_stacksize=code.co_stacksize + 64_600), globals())
-    sys.argv = sys.argv[1:]
+    fresh = types.FunctionType(call.__code__.replace(co_stacksize=int(sys.argv[1])), globals())
+    sys.argv = sys.argv[2:]
     fresh(runpy.run_path, sys.argv[0], run_name="__main__")
     """
 )
@@ -249,9 +249,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         script = Path(tmp) / "train.py"
         script.write_text(SCRIPT)
+        from kerasdoctor.hooks import on_fresh_stack
+
+        stacksize = str(on_fresh_stack.__code__.co_stacksize)
         commands = {
             "python script.py": [sys.executable, str(script)],
-            "python, fresh frame stack": [sys.executable, "-c", _FRESH, str(script)],
+            "python, fresh frame stack": [sys.executable, "-c", _FRESH, stacksize, str(script)],
             "kerasdoctor run script.py": [sys.executable, "-m", "kerasdoctor", "run", str(script)],
         }
         for command in commands.values():
